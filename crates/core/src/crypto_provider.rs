@@ -1,0 +1,1 @@
+//! jsonwebtoken's `CryptoProvider` backed by ring (placeholder; being written).

@@ -1,0 +1,121 @@
+//! Finding the token in a credential header value.
+
+use crate::reject::Rejection;
+
+/// Where a location reads its token from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredentialHeader {
+    /// `Authorization: Bearer <token>` (the scheme is case-insensitive, RFC 7235 §2.1).
+    AuthorizationBearer,
+    /// A custom header holding the raw token; `Authorization` is then ignored.
+    Raw {
+        /// The header name as configured.
+        name: String,
+        /// The name lower-cased once at config time, for comparison with request headers.
+        lowercase: Vec<u8>,
+    },
+}
+
+impl CredentialHeader {
+    /// A custom raw-token header.
+    pub fn raw(name: &str) -> CredentialHeader {
+        CredentialHeader::Raw { name: name.to_string(), lowercase: name.to_ascii_lowercase().into() }
+    }
+
+    /// Extracts the token from the header's value.
+    pub fn token<'a>(&self, value: &'a [u8]) -> Result<&'a [u8], Rejection> {
+        match self {
+            CredentialHeader::AuthorizationBearer => bearer_token(value),
+            CredentialHeader::Raw { .. } => raw_token(value),
+        }
+    }
+}
+
+fn trim(mut value: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = value {
+        value = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
+    }
+    value
+}
+
+/// `b64token` of RFC 6750 §2.1: the characters a bearer token may contain.
+fn is_b64token(token: &[u8]) -> bool {
+    let body_len = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    body_len > 0
+        && token[..body_len]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+/// Parses an `Authorization` value. Another scheme (e.g. Basic) means "no bearer token", so
+/// `satisfy any` with auth_basic works; a Bearer scheme with a bad token is a syntax error.
+pub fn bearer_token(value: &[u8]) -> Result<&[u8], Rejection> {
+    let value = trim(value);
+    let scheme_end = value.iter().position(|&b| b == b' ' || b == b'\t').unwrap_or(value.len());
+    let (scheme, rest) = value.split_at(scheme_end);
+    if !scheme.eq_ignore_ascii_case(b"Bearer") {
+        return Err(Rejection::Missing);
+    }
+    let token = trim(rest);
+    if token.is_empty() {
+        return Err(Rejection::BadCredentialSyntax);
+    }
+    if !is_b64token(token) {
+        return Err(Rejection::BadCredentialSyntax);
+    }
+    Ok(token)
+}
+
+/// Parses a custom header holding nothing but the token.
+pub fn raw_token(value: &[u8]) -> Result<&[u8], Rejection> {
+    let token = trim(value);
+    if token.is_empty() {
+        return Err(Rejection::Missing);
+    }
+    if !is_b64token(token) {
+        return Err(Rejection::BadCredentialSyntax);
+    }
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token(b"Bearer a.b.c"), Ok(&b"a.b.c"[..]));
+        assert_eq!(bearer_token(b"BeArEr a.b.c"), Ok(&b"a.b.c"[..]));
+        assert_eq!(bearer_token(b"bearer  a.b.c \t"), Ok(&b"a.b.c"[..]));
+    }
+
+    #[test]
+    fn other_schemes_are_not_bearer_tokens() {
+        assert_eq!(bearer_token(b"Basic dXNlcjpwYXNz"), Err(Rejection::Missing));
+        assert_eq!(bearer_token(b"Bearer:a.b.c"), Err(Rejection::Missing));
+        assert_eq!(bearer_token(b"Bearera.b.c"), Err(Rejection::Missing));
+        assert_eq!(bearer_token(b"a.b.c"), Err(Rejection::Missing));
+        assert_eq!(bearer_token(b""), Err(Rejection::Missing));
+    }
+
+    #[test]
+    fn bad_token_syntax() {
+        for bad in [&b"Bearer "[..], b"Bearer \"a.b.c\"", b"Bearer a.b.c junk", b"Bearer \xe2\x80\x8ba.b.c",
+            b"Bearer a.b.c\xc3\xa9", b"Bearer ===", b"Bearer a\0b"]
+        {
+            assert_eq!(bearer_token(bad), Err(Rejection::BadCredentialSyntax), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn raw_header() {
+        let header = CredentialHeader::raw("X-CredentialFlow-Token");
+        assert_eq!(header.token(b" a.b.c "), Ok(&b"a.b.c"[..]));
+        assert_eq!(header.token(b""), Err(Rejection::Missing));
+        assert_eq!(header.token(b"Bearer a.b.c"), Err(Rejection::BadCredentialSyntax));
+        assert!(matches!(header, CredentialHeader::Raw { ref lowercase, .. } if lowercase == b"x-credentialflow-token"));
+    }
+}

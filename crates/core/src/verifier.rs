@@ -1,0 +1,108 @@
+//! Signature verification: a key set plus an algorithm allow-list, fixed at config time.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::alg::{AlgorithmSet, KeyFamily};
+use crate::keys::VerifyKey;
+use crate::reject::Rejection;
+use crate::token::claims::Claims;
+use crate::token::header::JoseHeader;
+use crate::token::jws;
+
+/// A token whose signature verified, with its typed header and claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// The JOSE header.
+    pub header: JoseHeader,
+    /// The registered claims.
+    pub claims: Claims,
+}
+
+/// Why a verifier cannot be built from a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifierError {
+    /// No key was configured.
+    #[error("no key configured")]
+    NoKeys,
+    /// The allow-list and the keys have no algorithm in common.
+    #[error("no configured key can verify any of the allowed algorithms ({0})")]
+    NothingVerifiable(AlgorithmSet),
+    /// An allowed HMAC algorithm needs a longer secret than any configured one.
+    #[error("no configured HMAC secret is long enough for {0} (at least {1} bytes required)")]
+    SecretTooShortFor(&'static str, usize),
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Verifies compact JWS tokens against a fixed key set and allow-list.
+#[derive(Debug)]
+pub struct Verifier {
+    id: u64,
+    keys: Vec<VerifyKey>,
+    algorithms: AlgorithmSet,
+}
+
+impl Verifier {
+    /// Builds a verifier. `allowed: None` allows every algorithm the keys can verify.
+    pub fn new(keys: Vec<VerifyKey>, allowed: Option<AlgorithmSet>) -> Result<Self, VerifierError> {
+        crate::crypto_provider::install_ring_provider();
+        if keys.is_empty() {
+            return Err(VerifierError::NoKeys);
+        }
+        let verifiable: AlgorithmSet = keys.iter().flat_map(|k| k.algorithms().iter()).collect();
+        let algorithms = match allowed {
+            None => verifiable,
+            Some(allowed) => {
+                let has_hmac = keys.iter().any(|k| k.family == KeyFamily::Hmac);
+                if let Some(alg) = allowed
+                    .iter()
+                    .find(|alg| has_hmac && alg.family() == KeyFamily::Hmac && !verifiable.contains(*alg))
+                {
+                    return Err(VerifierError::SecretTooShortFor(alg.name(), alg.min_secret_len()));
+                }
+                allowed.intersection(verifiable)
+            }
+        };
+        if algorithms.is_empty() {
+            return Err(VerifierError::NothingVerifiable(allowed.unwrap_or_default()));
+        }
+        Ok(Verifier { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), keys, algorithms })
+    }
+
+    /// A process-unique identity: tokens verified by one verifier are cached under it, so a
+    /// token verified by one key set never satisfies a location with another.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The algorithms this verifier accepts.
+    pub fn algorithms(&self) -> AlgorithmSet {
+        self.algorithms
+    }
+
+    /// Verifies the signature, then decodes and types the claims. At most one signature check
+    /// per configured key; claims are not even decoded unless the signature verifies.
+    pub fn verify(&self, token: &[u8]) -> Result<VerifiedToken, Rejection> {
+        let jws = jws::parse(token)?;
+        let alg = jws.header.alg;
+        if !self.algorithms.contains(alg) {
+            return Err(Rejection::AlgorithmNotAllowed);
+        }
+        let kid = jws.header.kid.as_deref();
+        let mut candidates =
+            self.keys.iter().filter(|key| key.can_verify(alg) && key.matches_kid(kid)).peekable();
+        if candidates.peek().is_none() {
+            return Err(Rejection::NoMatchingKey);
+        }
+        let signature = std::str::from_utf8(jws.signature_segment).map_err(|_| Rejection::Malformed)?;
+        let verified = candidates.any(|key| {
+            jsonwebtoken::crypto::verify(signature, jws.signing_input, &key.key, alg.to_jsonwebtoken())
+                .unwrap_or(false)
+        });
+        if !verified {
+            return Err(Rejection::BadSignature);
+        }
+        let claims = Claims::from_object(&jws::decode_object(jws.payload_segment)?)?;
+        Ok(VerifiedToken { header: jws.header, claims })
+    }
+}

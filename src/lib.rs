@@ -1,1 +1,130 @@
-//! placeholder
+//! `ngx_http_credentialflow_module`: validates JWT bearer tokens in nginx's access phase.
+//!
+//! This file is the module's whole FFI surface: the module static, its context table and its
+//! process hooks. Directives live in `conf/`, the access handler in `handler.rs`, variables in
+//! `variables.rs`; the decisions themselves are made by the `credentialflow-core` crate.
+
+mod conf;
+mod ffi_guard;
+mod handler;
+mod headers;
+mod request_ctx;
+mod revocation_timer;
+mod variables;
+mod worker_cache;
+
+use std::ptr::{addr_of, addr_of_mut};
+
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_array_push, ngx_conf_t, ngx_cycle_t, ngx_http_handler_pt, ngx_http_module_t,
+    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE,
+};
+use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
+
+use crate::conf::{LocConf, MainConf};
+use crate::ffi_guard::guarded;
+
+/// The module's marker type, tying its configuration types to the module static.
+pub struct Module;
+
+impl ngx::http::HttpModule for Module {
+    fn module() -> &'static ngx_module_t {
+        // SAFETY: the static is only mutated by nginx while loading modules, before any use.
+        unsafe { &*addr_of!(ngx_http_credentialflow_module) }
+    }
+}
+
+// SAFETY: the types named are exactly the ones create_main_conf/create_loc_conf allocate.
+unsafe impl HttpModuleMainConf for Module {
+    type MainConf = MainConf;
+}
+
+// SAFETY: as above.
+unsafe impl ngx::http::HttpModuleLocationConf for Module {
+    type LocationConf = LocConf;
+}
+
+static CTX: ngx_http_module_t = ngx_http_module_t {
+    preconfiguration: Some(preconfiguration),
+    postconfiguration: Some(postconfiguration),
+    create_main_conf: Some(conf::create_main_conf),
+    init_main_conf: None,
+    create_srv_conf: None,
+    merge_srv_conf: None,
+    create_loc_conf: Some(conf::create_loc_conf),
+    merge_loc_conf: Some(conf::merge_loc_conf),
+};
+
+#[cfg(feature = "export-modules")]
+ngx::ngx_modules!(ngx_http_credentialflow_module);
+
+/// The module, as nginx sees it.
+#[used]
+#[allow(non_upper_case_globals)]
+#[cfg_attr(not(feature = "export-modules"), no_mangle)]
+pub static mut ngx_http_credentialflow_module: ngx_module_t = ngx_module_t {
+    ctx: addr_of!(CTX) as _,
+    // SAFETY: only the address is taken; nginx reads the table during configuration.
+    commands: unsafe { addr_of_mut!(conf::COMMANDS[0]) },
+    type_: NGX_HTTP_MODULE as _,
+    init_process: Some(init_process),
+    exit_process: Some(exit_process),
+    ..ngx_module_t::default()
+};
+
+/// Installs the crypto provider (before any fork, so every worker has it) and registers the
+/// variables, which must exist before the configuration that uses them is parsed.
+unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+    ffi_guard::quiet_panics();
+    guarded((*cf).log, "preconfiguration", Status::NGX_ERROR.into(), || {
+        credentialflow_core::crypto_provider::install_ring_provider();
+        // SAFETY: nginx passes a valid configuration context.
+        match unsafe { variables::register(cf) } {
+            Ok(()) => Status::NGX_OK.into(),
+            Err(()) => Status::NGX_ERROR.into(),
+        }
+    })
+}
+
+/// Adds the access-phase handler. The module is last in the module list, and phase handlers
+/// run in reverse order, so it runs before `allow`/`deny` and `auth_basic`.
+unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
+    guarded((*cf).log, "postconfiguration", Status::NGX_ERROR.into(), || {
+        // SAFETY: nginx passes a valid configuration context whose http core conf exists.
+        let cf = unsafe { &mut *cf };
+        let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
+            return Status::NGX_ERROR.into();
+        };
+        let phase = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
+        // SAFETY: the phase array holds ngx_http_handler_pt elements.
+        let slot: *mut ngx_http_handler_pt = unsafe { ngx_array_push(phase).cast() };
+        if slot.is_null() {
+            return Status::NGX_ERROR.into();
+        }
+        // SAFETY: slot points at a freshly pushed element of the right type.
+        unsafe { *slot = Some(handler::access_handler) };
+        Status::NGX_OK.into()
+    })
+}
+
+/// Per worker: size the token cache and start watching revocation files.
+unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
+    guarded((*cycle).log, "init_process", Status::NGX_ERROR.into(), || {
+        // SAFETY: nginx passes the current, fully configured cycle.
+        let cycle = unsafe { &mut *cycle };
+        if let Some(main) = Module::main_conf(cycle) {
+            worker_cache::init(main.cache_size());
+            // SAFETY: called once per worker, on the worker's own event loop.
+            unsafe { revocation_timer::start(cycle, &main.revocation_sources) };
+        }
+        Status::NGX_OK.into()
+    })
+}
+
+unsafe extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
+    guarded((*cycle).log, "exit_process", (), || {
+        revocation_timer::stop();
+        worker_cache::clear();
+    })
+}

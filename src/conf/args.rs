@@ -1,0 +1,106 @@
+//! Reading directive arguments and reporting problems in nginx's voice.
+
+use std::path::PathBuf;
+
+use ngx::ffi::{ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, NGX_ERROR};
+
+/// Why a directive is refused.
+pub enum DirectiveError {
+    /// Set twice at one level: nginx prints `"<name>" directive is duplicate in <file>:<line>`.
+    Duplicate,
+    /// Anything else, printed as `[emerg] <message> in <file>:<line>`.
+    Invalid(String),
+}
+
+impl From<String> for DirectiveError {
+    fn from(message: String) -> Self {
+        DirectiveError::Invalid(message)
+    }
+}
+
+/// One directive occurrence: its name and its arguments, as UTF-8.
+pub struct Directive<'a> {
+    /// The configuration being read.
+    pub cf: *mut ngx_conf_t,
+    /// The directive's name.
+    pub name: &'a str,
+    /// The arguments after the name.
+    pub args: Vec<&'a str>,
+}
+
+impl<'a> Directive<'a> {
+    /// Reads the current directive's words.
+    ///
+    /// # Safety
+    /// `cf` must be the configuration nginx passed to a directive handler.
+    pub unsafe fn read(cf: *mut ngx_conf_t) -> Result<Directive<'a>, DirectiveError> {
+        // SAFETY: during a directive handler, cf->args holds the directive's ngx_str_t words,
+        // which live in the configuration pool for the whole configuration.
+        let words: &[ngx_str_t] = unsafe { (*(*cf).args).as_slice() };
+        let mut words = words.iter().map(|word| std::str::from_utf8(word.as_bytes()));
+        let name = words.next().and_then(Result::ok).unwrap_or("credentialflow");
+        let args = words
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| format!("\"{name}\" directive has an argument that is not valid UTF-8"))?;
+        Ok(Directive { cf, name, args })
+    }
+
+    /// The `n`th argument (nginx has already checked the count).
+    pub fn arg(&self, n: usize) -> Result<&'a str, DirectiveError> {
+        self.args.get(n).copied().ok_or_else(|| {
+            format!("invalid number of arguments in \"{}\" directive", self.name).into()
+        })
+    }
+
+    /// An "invalid value" error.
+    pub fn invalid(&self, value: &str, why: &str) -> DirectiveError {
+        DirectiveError::Invalid(format!(
+            "invalid value \"{value}\" in \"{}\" directive, {why}",
+            self.name
+        ))
+    }
+
+    /// A path made absolute against nginx's prefix, as `auth_basic_user_file` does.
+    pub fn full_path(&self, value: &str) -> PathBuf {
+        let path = PathBuf::from(value);
+        if path.is_absolute() {
+            return path;
+        }
+        // SAFETY: cf->cycle is the cycle being configured; its prefix is a valid string.
+        let prefix = unsafe { (*(*self.cf).cycle).prefix.as_bytes() };
+        PathBuf::from(String::from_utf8_lossy(prefix).into_owned()).join(path)
+    }
+
+    /// A time argument in seconds (`30s`, `5m`, `1h`...), as nginx's own directives parse it.
+    pub fn seconds(&self, value: &str) -> Result<i64, DirectiveError> {
+        let mut line = ngx_str_t { len: value.len(), data: value.as_ptr().cast_mut() };
+        // SAFETY: ngx_parse_time only reads `len` bytes of `data`.
+        let parsed = unsafe { ngx_parse_time(&mut line, 1) };
+        if parsed == NGX_ERROR as isize {
+            return Err(self.invalid(value, "it must be a time such as 30s or 5m"));
+        }
+        Ok(parsed as i64)
+    }
+
+    /// A size argument in bytes (`8k`, `1m`...).
+    pub fn size(&self, value: &str) -> Result<usize, DirectiveError> {
+        let mut line = ngx_str_t { len: value.len(), data: value.as_ptr().cast_mut() };
+        // SAFETY: ngx_parse_size only reads `len` bytes of `data`.
+        let parsed = unsafe { ngx_parse_size(&mut line) };
+        usize::try_from(parsed)
+            .ok()
+            .filter(|size| *size > 0)
+            .ok_or_else(|| self.invalid(value, "it must be a size such as 8k"))
+    }
+}
+
+/// RFC 9110 `token` characters: what a header name may contain.
+pub fn is_token(value: &str) -> bool {
+    !value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// A value that can sit inside a quoted challenge attribute without escaping.
+pub fn is_quotable(value: &str) -> bool {
+    value.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+}

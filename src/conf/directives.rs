@@ -1,0 +1,327 @@
+//! The directive table and one short handler per directive: read the arguments, refuse
+//! duplicates, parse into typed values. Cross-directive checks run at merge time (`mod.rs`).
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+use std::sync::Arc;
+
+use credentialflow_core::keys::{parse_key_file, KeyFormat};
+use credentialflow_core::revocation::RevocationSource;
+use credentialflow_core::token::extract::CredentialHeader;
+use credentialflow_core::{Algorithm, AlgorithmSet, ForwardedClaim};
+use ngx::core::NGX_CONF_ERROR;
+use ngx::ffi::{
+    ngx_command_t, ngx_conf_t, ngx_str_t, NGX_CONF_1MORE, NGX_CONF_FLAG, NGX_CONF_TAKE1,
+    NGX_CONF_TAKE12, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG, NGX_LOG_WARN,
+};
+use ngx::http::HttpModuleMainConf;
+use ngx::{ngx_conf_log_error, ngx_string};
+
+use super::args::{is_quotable, is_token, Directive, DirectiveError};
+use super::{LocConf, MainConf};
+use crate::ffi_guard::guarded;
+use crate::Module;
+
+type Handler<C> = fn(&Directive<'_>, &mut C) -> Result<(), DirectiveError>;
+
+/// Runs a typed handler behind the C signature: panics and errors become config errors.
+unsafe fn run<C>(cf: *mut ngx_conf_t, conf: *mut c_void, handler: Handler<C>) -> *mut c_char {
+    guarded((*cf).log, "a directive handler", NGX_CONF_ERROR as _, || {
+        // SAFETY: nginx passes this directive's conf struct, allocated by our create_*_conf.
+        let conf = unsafe { &mut *conf.cast::<C>() };
+        // SAFETY: cf is the configuration nginx passed to the directive handler.
+        let result = unsafe { Directive::read(cf) }.and_then(|d| handler(&d, conf));
+        match result {
+            Ok(()) => ptr::null_mut(),
+            Err(DirectiveError::Duplicate) => c"is duplicate".as_ptr().cast_mut(),
+            Err(DirectiveError::Invalid(message)) => {
+                ngx_conf_log_error!(NGX_LOG_EMERG, cf, "{message}");
+                NGX_CONF_ERROR as _
+            }
+        }
+    })
+}
+
+macro_rules! handlers {
+    ($($name:ident: $conf:ty => $body:path;)*) => {
+        $(
+            unsafe extern "C" fn $name(
+                cf: *mut ngx_conf_t,
+                _cmd: *mut ngx_command_t,
+                conf: *mut c_void,
+            ) -> *mut c_char {
+                // SAFETY: forwarded unchanged from nginx.
+                unsafe { run::<$conf>(cf, conf, $body) }
+            }
+        )*
+    };
+}
+
+handlers! {
+    set_enabled: LocConf => enabled;
+    set_jwt_key: LocConf => jwt_key;
+    set_algorithms: LocConf => algorithms;
+    set_header: LocConf => header;
+    set_issuer: LocConf => issuer;
+    set_audience: LocConf => audience;
+    set_leeway: LocConf => leeway;
+    set_require_claims: LocConf => require_claims;
+    set_require_scope: LocConf => require_scope;
+    set_forward_claim: LocConf => forward_claim;
+    set_realm: LocConf => realm;
+    set_revocation_file: LocConf => revocation_file;
+    set_max_token_size: LocConf => max_token_size;
+    set_cache_size: MainConf => cache_size;
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
+    if slot.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn words(d: &Directive<'_>) -> Vec<Box<str>> {
+    d.args.iter().map(|arg| Box::from(*arg)).collect()
+}
+
+fn enabled(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let value = match d.arg(0)? {
+        "on" => true,
+        "off" => false,
+        other => return Err(d.invalid(other, "it must be \"on\" or \"off\"")),
+    };
+    set_once(&mut conf.enabled, value)
+}
+
+fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let name = d.arg(0)?;
+    let fail = |why: String| DirectiveError::Invalid(format!("{} \"{name}\": {why}", d.name));
+    let format = d
+        .args
+        .get(1)
+        .map(|word| word.parse::<KeyFormat>())
+        .transpose()
+        .map_err(|e| fail(e.to_string()))?;
+    let path = d.full_path(name);
+    let bytes = std::fs::read(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let loaded = parse_key_file(&bytes, format).map_err(|e| fail(e.to_string()))?;
+    for skipped in &loaded.skipped {
+        ngx_conf_log_error!(NGX_LOG_WARN, d.cf, "{} \"{name}\": skipped {skipped}", d.name);
+    }
+    if loaded.holds_secret && secret_is_exposed(&path) {
+        ngx_conf_log_error!(
+            NGX_LOG_WARN,
+            d.cf,
+            "{} \"{name}\": the secret is readable by group or others; restrict it with chmod 600",
+            d.name
+        );
+    }
+    conf.keys.get_or_insert_with(Vec::new).extend(loaded.keys);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn secret_is_exposed(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+fn secret_is_exposed(_path: &std::path::Path) -> bool {
+    false
+}
+
+fn algorithms(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let set = d
+        .args
+        .iter()
+        .map(|word| word.parse::<Algorithm>())
+        .collect::<Result<AlgorithmSet, _>>()
+        .map_err(|e| DirectiveError::Invalid(format!("{}: {e}", d.name)))?;
+    set_once(&mut conf.algorithms, set)
+}
+
+fn header(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let name = d.arg(0)?;
+    if !is_token(name) {
+        return Err(d.invalid(name, "it must be an HTTP header name"));
+    }
+    let header = match name.eq_ignore_ascii_case("Authorization") {
+        true => CredentialHeader::AuthorizationBearer,
+        false => CredentialHeader::raw(name),
+    };
+    set_once(&mut conf.header, header)
+}
+
+fn issuer(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    set_once(&mut conf.issuers, words(d))
+}
+
+fn audience(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    set_once(&mut conf.audiences, words(d))
+}
+
+fn leeway(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let seconds = d.seconds(d.arg(0)?)?;
+    set_once(&mut conf.leeway, seconds)
+}
+
+fn require_claims(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    set_once(&mut conf.required_claims, words(d))
+}
+
+fn require_scope(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    // RFC 6749 §3.3 scope-token characters, so the challenge's scope="..." needs no escaping.
+    if let Some(bad) = d.args.iter().find(|s| s.is_empty() || !is_quotable(s) || s.contains(' ')) {
+        return Err(d.invalid(bad, "a scope may not contain spaces, quotes or backslashes"));
+    }
+    set_once(&mut conf.required_scopes, words(d))
+}
+
+fn forward_claim(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let (claim, header) = (d.arg(0)?, d.arg(1)?);
+    if !is_token(header) {
+        return Err(d.invalid(header, "it must be an HTTP header name"));
+    }
+    let list = conf.forwarded.get_or_insert_with(Vec::new);
+    if list.iter().any(|f| f.header.eq_ignore_ascii_case(header)) {
+        return Err(d.invalid(header, "the header already carries another claim"));
+    }
+    list.push(ForwardedClaim { claim: claim.into(), header: header.into() });
+    Ok(())
+}
+
+fn realm(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let realm = d.arg(0)?;
+    if !is_quotable(realm) {
+        return Err(
+            d.invalid(realm, "it may not contain quotes, backslashes or control characters")
+        );
+    }
+    set_once(&mut conf.realm, realm.into())
+}
+
+fn revocation_file(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    if conf.revocation.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    let name = d.arg(0)?;
+    let path = d.full_path(name);
+    // SAFETY: cf is the configuration being read; the http main conf exists inside http{}.
+    let main = unsafe { Module::main_conf_mut(&*d.cf) }
+        .ok_or_else(|| format!("\"{}\" directive outside http", d.name))?;
+    let source = match main.revocation_sources.iter().find(|s| s.path() == path) {
+        Some(source) => Arc::clone(source),
+        None => {
+            let source =
+                RevocationSource::open(&path).map_err(|e| format!("{} \"{name}\": {e}", d.name))?;
+            let source = Arc::new(source);
+            main.revocation_sources.push(Arc::clone(&source));
+            source
+        }
+    };
+    conf.revocation = Some(source);
+    Ok(())
+}
+
+fn max_token_size(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let size = d.size(d.arg(0)?)?;
+    set_once(&mut conf.max_token_size, size)
+}
+
+fn cache_size(d: &Directive<'_>, conf: &mut MainConf) -> Result<(), DirectiveError> {
+    let value = d.arg(0)?;
+    let size =
+        value.parse::<usize>().map_err(|_| d.invalid(value, "it must be a number of entries"))?;
+    set_once(&mut conf.cache_size, size)
+}
+
+#[cfg(feature = "panic-test")]
+fn panic_test(_d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    conf.panic_test = true;
+    Ok(())
+}
+
+#[cfg(feature = "panic-test")]
+handlers! { set_panic_test: LocConf => panic_test; }
+
+const ANY_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
+
+const fn command(
+    name: ngx_str_t,
+    flags: u32,
+    set: unsafe extern "C" fn(*mut ngx_conf_t, *mut ngx_command_t, *mut c_void) -> *mut c_char,
+) -> ngx_command_t {
+    let conf = if flags & NGX_HTTP_LOC_CONF != 0 {
+        NGX_HTTP_LOC_CONF_OFFSET
+    } else {
+        NGX_HTTP_MAIN_CONF_OFFSET
+    };
+    ngx_command_t {
+        name,
+        type_: flags as _,
+        set: Some(set),
+        conf: conf as _,
+        offset: 0,
+        post: ptr::null_mut(),
+    }
+}
+
+#[cfg(not(feature = "panic-test"))]
+const COUNT: usize = 15;
+#[cfg(feature = "panic-test")]
+const COUNT: usize = 16;
+
+/// The directive table nginx reads.
+pub static mut COMMANDS: [ngx_command_t; COUNT] = [
+    command(ngx_string!("credentialflow"), ANY_LEVEL | NGX_CONF_FLAG, set_enabled),
+    command(ngx_string!("credentialflow_jwt_key"), ANY_LEVEL | NGX_CONF_TAKE12, set_jwt_key),
+    command(ngx_string!("credentialflow_algorithms"), ANY_LEVEL | NGX_CONF_1MORE, set_algorithms),
+    command(ngx_string!("credentialflow_header"), ANY_LEVEL | NGX_CONF_TAKE1, set_header),
+    command(ngx_string!("credentialflow_issuer"), ANY_LEVEL | NGX_CONF_1MORE, set_issuer),
+    command(ngx_string!("credentialflow_audience"), ANY_LEVEL | NGX_CONF_1MORE, set_audience),
+    command(ngx_string!("credentialflow_leeway"), ANY_LEVEL | NGX_CONF_TAKE1, set_leeway),
+    command(
+        ngx_string!("credentialflow_require_claims"),
+        ANY_LEVEL | NGX_CONF_1MORE,
+        set_require_claims,
+    ),
+    command(
+        ngx_string!("credentialflow_require_scope"),
+        ANY_LEVEL | NGX_CONF_1MORE,
+        set_require_scope,
+    ),
+    command(
+        ngx_string!("credentialflow_forward_claim"),
+        ANY_LEVEL | NGX_CONF_TAKE2,
+        set_forward_claim,
+    ),
+    command(ngx_string!("credentialflow_realm"), ANY_LEVEL | NGX_CONF_TAKE1, set_realm),
+    command(
+        ngx_string!("credentialflow_revocation_file"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_revocation_file,
+    ),
+    command(
+        ngx_string!("credentialflow_max_token_size"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_max_token_size,
+    ),
+    command(
+        ngx_string!("credentialflow_cache_size"),
+        // Also accepted in server{} (the corpus config sets it there); it sizes one
+        // per-worker cache, so a second setting anywhere is a duplicate.
+        NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_CONF_TAKE1,
+        set_cache_size,
+    ),
+    #[cfg(feature = "panic-test")]
+    command(
+        ngx_string!("credentialflow_panic_test"),
+        NGX_HTTP_LOC_CONF | ngx::ffi::NGX_CONF_NOARGS,
+        set_panic_test,
+    ),
+    ngx_command_t::empty(),
+];

@@ -1,0 +1,199 @@
+//! Configuration: the conf structs, their creation and merging, and the cross-directive checks
+//! that turn a location's directives into one ready [`Guard`].
+
+mod args;
+mod directives;
+
+use std::ffi::{c_char, c_void};
+use std::ptr;
+use std::sync::Arc;
+
+use credentialflow_core::guard::DEFAULT_MAX_TOKEN_SIZE;
+use credentialflow_core::keys::VerifyKey;
+use credentialflow_core::revocation::RevocationSource;
+use credentialflow_core::token::extract::CredentialHeader;
+use credentialflow_core::{AlgorithmSet, ForwardedClaim, Guard, Policy, Verifier};
+use ngx::core::Pool;
+use ngx::core::NGX_CONF_ERROR;
+use ngx::ffi::{ngx_conf_t, NGX_LOG_EMERG};
+use ngx::ngx_conf_log_error;
+
+pub use directives::COMMANDS;
+
+use crate::ffi_guard::guarded;
+use crate::worker_cache::DEFAULT_CACHE_SIZE;
+
+/// Default `credentialflow_realm`.
+pub const DEFAULT_REALM: &str = "api";
+
+/// `http`-level settings.
+#[derive(Default)]
+pub struct MainConf {
+    /// `credentialflow_cache_size`.
+    cache_size: Option<usize>,
+    /// Every revocation file named anywhere, once each, for the per-worker watcher.
+    pub revocation_sources: Vec<Arc<RevocationSource>>,
+}
+
+impl MainConf {
+    /// Entries per worker in the token cache.
+    pub fn cache_size(&self) -> usize {
+        self.cache_size.unwrap_or(DEFAULT_CACHE_SIZE)
+    }
+}
+
+/// What one `http`, `server` or `location` level says; unset values are inherited.
+#[derive(Default)]
+pub struct LocConf {
+    enabled: Option<bool>,
+    keys: Option<Vec<VerifyKey>>,
+    algorithms: Option<AlgorithmSet>,
+    header: Option<CredentialHeader>,
+    issuers: Option<Vec<Box<str>>>,
+    audiences: Option<Vec<Box<str>>>,
+    leeway: Option<i64>,
+    required_claims: Option<Vec<Box<str>>>,
+    required_scopes: Option<Vec<Box<str>>>,
+    forwarded: Option<Vec<ForwardedClaim>>,
+    realm: Option<Box<str>>,
+    revocation: Option<Arc<RevocationSource>>,
+    max_token_size: Option<usize>,
+    #[cfg(feature = "panic-test")]
+    panic_test: bool,
+
+    /// Built when keys are known: shared by every level that inherits the same keys and
+    /// algorithms, so they share cache entries too.
+    verifier: Option<Arc<Verifier>>,
+    /// The finished configuration of an enabled location; `None` when the module is off.
+    pub guard: Option<Arc<LocationGuard>>,
+}
+
+/// Everything the request path needs for one location, decided at config time.
+pub struct LocationGuard {
+    /// The token checks.
+    pub guard: Guard,
+    /// Where the token is read from.
+    pub header: CredentialHeader,
+    /// The challenge realm, already validated to need no escaping.
+    pub realm: Box<str>,
+    /// Forwarded header names lower-cased, to strip client-sent copies.
+    pub forwarded_lowercase: Vec<Box<[u8]>>,
+    /// A test-only switch: panic in the access handler.
+    #[cfg(feature = "panic-test")]
+    pub panic_test: bool,
+}
+
+fn inherit<T: Clone>(value: &mut Option<T>, prev: &Option<T>) {
+    if value.is_none() {
+        value.clone_from(prev);
+    }
+}
+
+impl LocConf {
+    /// The verifier for this level's keys and algorithms, built once.
+    fn verifier(&mut self) -> Result<Option<Arc<Verifier>>, String> {
+        if self.verifier.is_none() {
+            if let Some(keys) = &self.keys {
+                let verifier = Verifier::new(keys.clone(), self.algorithms)
+                    .map_err(|e| format!("credentialflow_jwt_key: {e}"))?;
+                self.verifier = Some(Arc::new(verifier));
+            }
+        }
+        Ok(self.verifier.clone())
+    }
+
+    fn merge(&mut self, prev: &mut LocConf) -> Result<(), String> {
+        if self.keys.is_none() && self.algorithms.is_none() {
+            self.verifier = prev.verifier()?;
+        }
+        inherit(&mut self.keys, &prev.keys);
+        inherit(&mut self.algorithms, &prev.algorithms);
+        inherit(&mut self.enabled, &prev.enabled);
+        inherit(&mut self.header, &prev.header);
+        inherit(&mut self.issuers, &prev.issuers);
+        inherit(&mut self.audiences, &prev.audiences);
+        inherit(&mut self.leeway, &prev.leeway);
+        inherit(&mut self.required_claims, &prev.required_claims);
+        inherit(&mut self.required_scopes, &prev.required_scopes);
+        inherit(&mut self.forwarded, &prev.forwarded);
+        inherit(&mut self.realm, &prev.realm);
+        inherit(&mut self.revocation, &prev.revocation);
+        inherit(&mut self.max_token_size, &prev.max_token_size);
+        let verifier = self.verifier()?;
+        if self.enabled != Some(true) {
+            return Ok(());
+        }
+        let Some(verifier) = verifier else {
+            return Err("\"credentialflow\" is on but no \"credentialflow_jwt_key\" is set".into());
+        };
+        self.guard = Some(Arc::new(self.location_guard(verifier)));
+        Ok(())
+    }
+
+    fn location_guard(&self, verifier: Arc<Verifier>) -> LocationGuard {
+        let default_policy = Policy::default();
+        let forwarded = self.forwarded.clone().unwrap_or_default();
+        LocationGuard {
+            forwarded_lowercase: forwarded
+                .iter()
+                .map(|f| f.header.to_ascii_lowercase().into_bytes().into())
+                .collect(),
+            guard: Guard {
+                verifier,
+                policy: Policy {
+                    issuers: self.issuers.clone().unwrap_or_default(),
+                    audiences: self.audiences.clone().unwrap_or_default(),
+                    leeway: self.leeway.unwrap_or(0),
+                    required_claims: self
+                        .required_claims
+                        .clone()
+                        .unwrap_or(default_policy.required_claims),
+                    required_scopes: self.required_scopes.clone().unwrap_or_default(),
+                },
+                revocation: self.revocation.clone(),
+                forwarded,
+                max_token_size: self.max_token_size.unwrap_or(DEFAULT_MAX_TOKEN_SIZE),
+            },
+            header: self.header.clone().unwrap_or(CredentialHeader::AuthorizationBearer),
+            realm: self.realm.clone().unwrap_or_else(|| DEFAULT_REALM.into()),
+            #[cfg(feature = "panic-test")]
+            panic_test: self.panic_test,
+        }
+    }
+}
+
+/// Allocates a conf struct in the configuration pool; the pool drops it with the cycle.
+unsafe fn allocate<T: Default>(cf: *mut ngx_conf_t) -> *mut c_void {
+    // SAFETY: nginx passes a valid configuration whose pool outlives the conf.
+    let pool = unsafe { Pool::from_ngx_pool((*cf).pool) };
+    pool.allocate(T::default()).cast()
+}
+
+/// `create_main_conf`.
+pub unsafe extern "C" fn create_main_conf(cf: *mut ngx_conf_t) -> *mut c_void {
+    guarded((*cf).log, "create_main_conf", ptr::null_mut(), || unsafe { allocate::<MainConf>(cf) })
+}
+
+/// `create_loc_conf`.
+pub unsafe extern "C" fn create_loc_conf(cf: *mut ngx_conf_t) -> *mut c_void {
+    guarded((*cf).log, "create_loc_conf", ptr::null_mut(), || unsafe { allocate::<LocConf>(cf) })
+}
+
+/// `merge_loc_conf`: inheritance plus the checks that need several directives at once.
+pub unsafe extern "C" fn merge_loc_conf(
+    cf: *mut ngx_conf_t,
+    prev: *mut c_void,
+    conf: *mut c_void,
+) -> *mut c_char {
+    guarded((*cf).log, "merge_loc_conf", NGX_CONF_ERROR as _, || {
+        // SAFETY: nginx passes two distinct LocConf structs allocated by create_loc_conf.
+        let (prev, conf) = unsafe { (&mut *prev.cast::<LocConf>(), &mut *conf.cast::<LocConf>()) };
+        match conf.merge(prev) {
+            Ok(()) => ptr::null_mut(),
+            Err(message) => {
+                ngx_conf_log_error!(NGX_LOG_EMERG, cf, "{message}");
+                NGX_CONF_ERROR as _
+            }
+        }
+    })
+}

@@ -1,0 +1,160 @@
+//! Writing headers: the `WWW-Authenticate` challenge on the response, and forwarded claims on
+//! the request that goes upstream (client-sent copies removed first).
+
+use std::mem::size_of;
+
+use credentialflow_core::Rejection;
+use ngx::ffi::{
+    ngx_hash_key, ngx_list_create, ngx_list_part_t, ngx_list_push, ngx_list_t, ngx_pool_t,
+    ngx_str_t, ngx_table_elt_t,
+};
+use ngx::http::Request;
+
+use crate::conf::LocationGuard;
+
+fn pool_str(pool: *mut ngx_pool_t, bytes: &[u8]) -> Option<ngx_str_t> {
+    // SAFETY: the pool is the request's live pool.
+    unsafe { ngx_str_t::from_bytes(pool, bytes) }
+}
+
+/// Fills a pushed header element. `lowercase` must be `key` lower-cased.
+fn fill(
+    element: *mut ngx_table_elt_t,
+    pool: *mut ngx_pool_t,
+    key: &[u8],
+    lowercase: &[u8],
+    value: &[u8],
+) -> Option<()> {
+    let key = pool_str(pool, key)?;
+    let lowcase = pool_str(pool, lowercase)?;
+    let value = pool_str(pool, value)?;
+    // SAFETY: element was just pushed onto a list of ngx_table_elt_t and is ours to fill.
+    unsafe {
+        (*element).hash = ngx_hash_key(lowcase.data, lowcase.len);
+        (*element).key = key;
+        (*element).value = value;
+        (*element).lowcase_key = lowcase.data;
+        #[cfg(nginx1_23_0)]
+        {
+            (*element).next = std::ptr::null_mut();
+        }
+    }
+    Some(())
+}
+
+/// The challenge of RFC 6750 §3.
+fn challenge(location: &LocationGuard, rejection: Rejection) -> String {
+    let mut value = format!("Bearer realm=\"{}\"", location.realm);
+    if let Some(error) = rejection.challenge_error().as_str() {
+        value.push_str(&format!(
+            ", error=\"{error}\", error_description=\"{}\"",
+            rejection.description()
+        ));
+    }
+    if rejection == Rejection::InsufficientScope {
+        value.push_str(&format!(", scope=\"{}\"", location.guard.policy.scope_list()));
+    }
+    value
+}
+
+/// Adds `WWW-Authenticate` the way auth_basic does, linked from `headers_out.www_authenticate`
+/// so that `satisfy any` can withdraw it when another module grants access.
+pub fn set_challenge(
+    r: &mut Request,
+    location: &LocationGuard,
+    rejection: Rejection,
+) -> Option<()> {
+    let pool = r.pool().as_ptr();
+    let value = challenge(location, rejection);
+    let headers_out = &mut r.as_mut().headers_out;
+    // SAFETY: headers_out.headers is the response's initialised header list.
+    let element: *mut ngx_table_elt_t = unsafe { ngx_list_push(&mut headers_out.headers).cast() };
+    if element.is_null() {
+        return None;
+    }
+    fill(element, pool, b"WWW-Authenticate", b"www-authenticate", value.as_bytes())?;
+    headers_out.www_authenticate = element;
+    Some(())
+}
+
+/// `X_Credentialflow_Sub` and `x-credentialflow-sub` name the same header to many upstream
+/// frameworks, so names are compared case-insensitively with `_` read as `-`.
+fn same_header(name: &[u8], lowercase: &[u8]) -> bool {
+    name.len() == lowercase.len()
+        && name.iter().zip(lowercase).all(|(&a, &b)| {
+            let a = if a == b'_' { b'-' } else { a.to_ascii_lowercase() };
+            a == b
+        })
+}
+
+/// Iterates over the elements of an nginx list of header elements.
+fn elements(list: &ngx_list_t) -> impl Iterator<Item = &ngx_table_elt_t> {
+    let mut part: *const ngx_list_part_t = &list.part;
+    std::iter::from_fn(move || {
+        if part.is_null() {
+            return None;
+        }
+        // SAFETY: list parts are valid until the list's pool dies; nelts elements each.
+        let current = unsafe { &*part };
+        part = current.next;
+        Some(unsafe {
+            std::slice::from_raw_parts(current.elts.cast::<ngx_table_elt_t>(), current.nelts)
+        })
+    })
+    .flatten()
+}
+
+/// Removes every client-sent header named like a forwarded one, then adds the claim values.
+pub fn forward_claims(
+    r: &mut Request,
+    location: &LocationGuard,
+    values: &[Option<String>],
+) -> Option<()> {
+    if location.guard.forwarded.is_empty() {
+        return Some(());
+    }
+    let pool = r.pool().as_ptr();
+    let names = &location.forwarded_lowercase;
+    let headers = &mut r.as_mut().headers_in.headers;
+    let spoofed = elements(headers).any(|h| names.iter().any(|n| same_header(h.key.as_bytes(), n)));
+    if spoofed {
+        // nginx lists cannot delete: rebuild the list without the client's copies. Pointers
+        // such as headers_in.host keep pointing at the old elements, which stay in the pool.
+        let kept: Vec<ngx_table_elt_t> = elements(headers)
+            .filter(|h| !names.iter().any(|n| same_header(h.key.as_bytes(), n)))
+            .copied()
+            .collect();
+        // SAFETY: a new list in the request pool, for elements of this size.
+        let fresh = unsafe {
+            ngx_list_create(pool, kept.len() + values.len() + 1, size_of::<ngx_table_elt_t>())
+        };
+        if fresh.is_null() {
+            return None;
+        }
+        // SAFETY: fresh is a valid, initialised list header; the struct is copied by value,
+        // and `last` must then point at the copy's own first part, not the original's.
+        *headers = unsafe { *fresh };
+        headers.last = &mut headers.part;
+        for element in kept {
+            // SAFETY: headers is a valid list of ngx_table_elt_t.
+            let slot: *mut ngx_table_elt_t = unsafe { ngx_list_push(headers).cast() };
+            if slot.is_null() {
+                return None;
+            }
+            // SAFETY: slot is a fresh element of the right type.
+            unsafe { *slot = element };
+        }
+    }
+    for (forwarded, (value, lowercase)) in
+        location.guard.forwarded.iter().zip(values.iter().zip(names))
+    {
+        let Some(value) = value else { continue };
+        // SAFETY: headers is a valid list of ngx_table_elt_t.
+        let slot: *mut ngx_table_elt_t = unsafe { ngx_list_push(headers).cast() };
+        if slot.is_null() {
+            return None;
+        }
+        fill(slot, pool, forwarded.header.as_bytes(), lowercase, value.as_bytes())?;
+    }
+    Some(())
+}

@@ -1,0 +1,93 @@
+//! Each worker re-checks its revocation files twice a second, so a change takes effect
+//! within a second without a reload. The request path only reads the list in memory.
+
+use std::cell::RefCell;
+use std::ptr::{addr_of, addr_of_mut};
+use std::sync::Arc;
+
+use credentialflow_core::revocation::{Refresh, RevocationSource};
+use ngx::ffi::{
+    ngx_add_timer, ngx_cycle_t, ngx_del_timer, ngx_event_t, ngx_exiting, ngx_quit, ngx_terminate,
+    NGX_LOG_ERR, NGX_LOG_NOTICE,
+};
+use ngx::ngx_log_error;
+
+use crate::ffi_guard::guarded;
+
+const INTERVAL_MS: usize = 500;
+
+// nginx's debug logging reads `((ngx_connection_t *) ev->data)->fd`: give it something to read.
+static mut TIMER_IDENT: [usize; 4] = [0; 4];
+static mut TIMER: ngx_event_t = unsafe { std::mem::zeroed() };
+
+thread_local! {
+    static SOURCES: RefCell<Vec<Arc<RevocationSource>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Starts the timer in this worker if any revocation file is configured.
+///
+/// # Safety
+/// Call from `init_process`, on the worker's event loop.
+pub unsafe fn start(cycle: &mut ngx_cycle_t, sources: &[Arc<RevocationSource>]) {
+    if sources.is_empty() {
+        return;
+    }
+    SOURCES.with(|s| *s.borrow_mut() = sources.to_vec());
+    // SAFETY: the timer event is only touched from this worker's single thread.
+    unsafe {
+        let timer = &mut *addr_of_mut!(TIMER);
+        timer.handler = Some(tick);
+        timer.log = cycle.log;
+        timer.data = addr_of!(TIMER_IDENT) as *mut _;
+        timer.set_cancelable(1);
+        ngx_add_timer(timer, INTERVAL_MS as _);
+    }
+}
+
+/// Stops the timer (from `exit_process`).
+pub fn stop() {
+    // SAFETY: same thread as start; deleting an unset timer is guarded by timer_set.
+    unsafe {
+        let timer = &mut *addr_of_mut!(TIMER);
+        if timer.timer_set() != 0 {
+            ngx_del_timer(timer);
+        }
+    }
+    SOURCES.with(|s| s.borrow_mut().clear());
+}
+
+unsafe extern "C" fn tick(event: *mut ngx_event_t) {
+    // SAFETY: nginx passes our timer event, whose log is the cycle's.
+    let log = unsafe { (*event).log };
+    guarded(log, "the revocation timer", (), || {
+        SOURCES.with(|sources| {
+            for source in sources.borrow().iter() {
+                match source.refresh() {
+                    Refresh::Unchanged => {}
+                    Refresh::Reloaded(count) => {
+                        ngx_log_error!(
+                            NGX_LOG_NOTICE,
+                            log,
+                            "credentialflow: revocation file \"{}\" reloaded, {count} entries",
+                            source.path().display()
+                        );
+                    }
+                    Refresh::Failed(error) => {
+                        ngx_log_error!(
+                            NGX_LOG_ERR,
+                            log,
+                            "credentialflow: revocation file \"{}\": {error}; keeping the previous list",
+                            source.path().display()
+                        );
+                    }
+                }
+            }
+        });
+    });
+    // SAFETY: reading nginx's process-state flags in its own worker.
+    let stopping = unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 };
+    if !stopping {
+        // SAFETY: re-arming our own timer on the worker's thread.
+        unsafe { ngx_add_timer(event, INTERVAL_MS as _) };
+    }
+}

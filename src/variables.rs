@@ -1,0 +1,187 @@
+//! `$credentialflow_claim_<name>`, `$credentialflow_header_<name>`, `$credentialflow_status`
+//! and `$credentialflow_cache`. Reading a claim before the access phase verifies the token then,
+//! once per request, so `limit_req_zone $credentialflow_claim_sub` keys on a verified subject.
+
+use std::borrow::Cow;
+use std::ptr::addr_of_mut;
+
+use credentialflow_core::claims_view::ClaimsView;
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
+    ngx_str_t, ngx_uint_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
+};
+use ngx::http::Request;
+use ngx::ngx_string;
+
+use crate::ffi_guard::guarded;
+use crate::request_ctx::{self, RequestCtx};
+
+const CLAIM_PREFIX: &str = "credentialflow_claim_";
+const HEADER_PREFIX: &str = "credentialflow_header_";
+
+type Getter =
+    unsafe extern "C" fn(*mut ngx_http_request_t, *mut ngx_variable_value_t, usize) -> ngx_int_t;
+
+struct Variable {
+    name: ngx_str_t,
+    flags: u32,
+    get: Getter,
+}
+
+static mut VARIABLES: [Variable; 4] = [
+    Variable {
+        name: ngx_string!("credentialflow_claim_"),
+        flags: NGX_HTTP_VAR_PREFIX | NGX_HTTP_VAR_NOCACHEABLE,
+        get: get_claim,
+    },
+    Variable {
+        name: ngx_string!("credentialflow_header_"),
+        flags: NGX_HTTP_VAR_PREFIX | NGX_HTTP_VAR_NOCACHEABLE,
+        get: get_header,
+    },
+    Variable {
+        name: ngx_string!("credentialflow_status"),
+        flags: NGX_HTTP_VAR_NOCACHEABLE,
+        get: get_status,
+    },
+    Variable {
+        name: ngx_string!("credentialflow_cache"),
+        flags: NGX_HTTP_VAR_NOCACHEABLE,
+        get: get_cache,
+    },
+];
+
+/// Registers the variables (from `preconfiguration`).
+///
+/// # Safety
+/// `cf` must be the configuration nginx passed to `preconfiguration`.
+pub unsafe fn register(cf: *mut ngx_conf_t) -> Result<(), ()> {
+    // SAFETY: only touched here, single-threaded, during configuration.
+    let variables = unsafe { &mut *addr_of_mut!(VARIABLES) };
+    for variable in variables.iter_mut() {
+        // SAFETY: nginx copies the name; the returned variable lives in the cycle pool.
+        let registered: *mut ngx_http_variable_t =
+            unsafe { ngx_http_add_variable(cf, &mut variable.name, variable.flags as ngx_uint_t) };
+        if registered.is_null() {
+            return Err(());
+        }
+        // SAFETY: non-null, freshly registered.
+        unsafe { (*registered).get_handler = Some(variable.get) };
+    }
+    Ok(())
+}
+
+/// Sets the variable to `value`, copied into the request pool, or marks it not found.
+fn set_value(r: &Request, v: *mut ngx_variable_value_t, value: Option<&[u8]>) -> Status {
+    // SAFETY: nginx passes a valid variable value to fill.
+    let v = unsafe { &mut *v };
+    let Some(value) = value else {
+        v.set_not_found(1);
+        return Status::NGX_OK;
+    };
+    // SAFETY: the request pool is live.
+    let Some(copy) = (unsafe { ngx_str_t::from_bytes(r.pool().as_ptr(), value) }) else {
+        return Status::NGX_ERROR;
+    };
+    v.data = copy.data;
+    v.set_len(copy.len as _);
+    v.set_valid(1);
+    v.set_no_cacheable(0);
+    v.set_not_found(0);
+    Status::NGX_OK
+}
+
+/// The suffix of a prefix variable's full name, which nginx passes as `data`.
+fn suffix(data: usize, prefix: &str) -> Option<String> {
+    // SAFETY: for prefix variables nginx passes a pointer to the variable's full name.
+    let name = unsafe { (*(data as *const ngx_str_t)).as_bytes() };
+    let rest = name.get(prefix.len()..)?;
+    std::str::from_utf8(rest).ok().map(str::to_string)
+}
+
+/// The decision for the main request: already made, or made now where the module is on.
+fn decision(r: &Request) -> Option<&RequestCtx> {
+    let main = request_ctx::main_request(r);
+    if let Some(ctx) = request_ctx::existing(main) {
+        return Some(ctx);
+    }
+    let location = request_ctx::location_guard(main)?;
+    request_ctx::decide(main, &location).map(|ctx| &*ctx)
+}
+
+fn entry(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    what: &str,
+    body: impl FnOnce(&Request) -> Status,
+) -> ngx_int_t {
+    // SAFETY: nginx passes a live request.
+    let request = unsafe { Request::from_ngx_http_request(r) };
+    let _ = v;
+    guarded(request.log(), what, Status::NGX_ERROR, || body(request)).into()
+}
+
+unsafe extern "C" fn get_claim(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    entry(r, v, "$credentialflow_claim_", |r| {
+        let text = suffix(data, CLAIM_PREFIX).and_then(|name| {
+            let ctx = decision(r)?;
+            let token = ctx.token.as_ref()?;
+            ClaimsView::new(token, ctx.raw()).text(&name).map(Cow::into_owned)
+        });
+        set_value(r, v, text.as_deref().map(str::as_bytes))
+    })
+}
+
+unsafe extern "C" fn get_header(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    entry(r, v, "$credentialflow_header_", |r| {
+        let text = suffix(data, HEADER_PREFIX).and_then(|name| {
+            let header = &decision(r)?.token.as_ref()?.header;
+            match name.as_str() {
+                "alg" => Some(header.alg.name().to_string()),
+                "kid" => header.kid.as_deref().map(str::to_string),
+                "typ" => header.typ.as_deref().map(str::to_string),
+                _ => None,
+            }
+        });
+        set_value(r, v, text.as_deref().map(str::as_bytes))
+    })
+}
+
+unsafe extern "C" fn get_status(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    _data: usize,
+) -> ngx_int_t {
+    entry(r, v, "$credentialflow_status", |r| {
+        let status = match decision(r).map(|ctx| &ctx.verdict) {
+            None => "",
+            Some(Ok(_)) => "ok",
+            Some(Err(rejection)) => rejection.status_name(),
+        };
+        set_value(r, v, Some(status.as_bytes()))
+    })
+}
+
+unsafe extern "C" fn get_cache(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    _data: usize,
+) -> ngx_int_t {
+    entry(r, v, "$credentialflow_cache", |r| {
+        let state = match decision(r).and_then(|ctx| ctx.cache_hit) {
+            None => "",
+            Some(true) => "hit",
+            Some(false) => "miss",
+        };
+        set_value(r, v, Some(state.as_bytes()))
+    })
+}

@@ -59,7 +59,13 @@ impl TokenCache {
     }
 
     /// Remembers a verification; tokens without `exp`, or already past it, are not kept.
-    pub fn insert(&mut self, verifier_id: u64, token: &[u8], verified: Arc<VerifiedToken>, now: i64) {
+    pub fn insert(
+        &mut self,
+        verifier_id: u64,
+        token: &[u8],
+        verified: Arc<VerifiedToken>,
+        now: i64,
+    ) {
         let Some(entries) = self.entries.as_mut() else { return };
         if !verified.claims.exp.is_some_and(|exp| now < exp) {
             return;

@@ -24,9 +24,9 @@ pub struct ClaimsView<'a> {
 pub fn format_value(value: &Value) -> Cow<'_, str> {
     match value {
         Value::String(s) => Cow::Borrowed(s),
-        Value::Array(items) if items.iter().all(Value::is_string) => Cow::Owned(
-            items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
-        ),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            Cow::Owned(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
+        }
         other => Cow::Owned(other.to_string()),
     }
 }

@@ -126,7 +126,9 @@ mod tests {
 
     #[test]
     fn rejects_non_objects_and_junk() {
-        for bad in [&b"[]"[..], b"\"x\"", b"1", b"{", b"{}x", b"\xef\xbb\xbf{}", b"{\"a\":NaN}", b""] {
+        for bad in
+            [&b"[]"[..], b"\"x\"", b"1", b"{", b"{}x", b"\xef\xbb\xbf{}", b"{\"a\":NaN}", b""]
+        {
             assert!(parse_object(bad).is_err(), "{bad:?}");
         }
         assert!(parse_object(b"{\"a\":\"\xff\"}").is_err());

@@ -56,7 +56,10 @@ impl Policy {
             return Err(Rejection::WrongIssuer);
         }
         if !self.audiences.is_empty()
-            && !claims.aud.as_ref().is_some_and(|aud| aud.iter().any(|a| self.audiences.contains(a)))
+            && !claims
+                .aud
+                .as_ref()
+                .is_some_and(|aud| aud.iter().any(|a| self.audiences.contains(a)))
         {
             return Err(Rejection::WrongAudience);
         }

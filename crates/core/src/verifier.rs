@@ -54,10 +54,9 @@ impl Verifier {
             None => verifiable,
             Some(allowed) => {
                 let has_hmac = keys.iter().any(|k| k.family == KeyFamily::Hmac);
-                if let Some(alg) = allowed
-                    .iter()
-                    .find(|alg| has_hmac && alg.family() == KeyFamily::Hmac && !verifiable.contains(*alg))
-                {
+                if let Some(alg) = allowed.iter().find(|alg| {
+                    has_hmac && alg.family() == KeyFamily::Hmac && !verifiable.contains(*alg)
+                }) {
                     return Err(VerifierError::SecretTooShortFor(alg.name(), alg.min_secret_len()));
                 }
                 allowed.intersection(verifiable)
@@ -94,10 +93,16 @@ impl Verifier {
         if candidates.peek().is_none() {
             return Err(Rejection::NoMatchingKey);
         }
-        let signature = std::str::from_utf8(jws.signature_segment).map_err(|_| Rejection::Malformed)?;
+        let signature =
+            std::str::from_utf8(jws.signature_segment).map_err(|_| Rejection::Malformed)?;
         let verified = candidates.any(|key| {
-            jsonwebtoken::crypto::verify(signature, jws.signing_input, &key.key, alg.to_jsonwebtoken())
-                .unwrap_or(false)
+            jsonwebtoken::crypto::verify(
+                signature,
+                jws.signing_input,
+                &key.key,
+                alg.to_jsonwebtoken(),
+            )
+            .unwrap_or(false)
         });
         if !verified {
             return Err(Rejection::BadSignature);

@@ -50,7 +50,10 @@ mod tests {
         assert_eq!(bit_length(&[0x01]), 1);
         assert_eq!(bit_length(&[]), 0);
         // SEQUENCE { INTEGER 0x00C1 (8 bits), INTEGER 3 }
-        assert_eq!(rsa_modulus_bits(&[0x30, 0x07, 0x02, 0x02, 0x00, 0xc1, 0x02, 0x01, 0x03]), Some(8));
+        assert_eq!(
+            rsa_modulus_bits(&[0x30, 0x07, 0x02, 0x02, 0x00, 0xc1, 0x02, 0x01, 0x03]),
+            Some(8)
+        );
         assert_eq!(rsa_modulus_bits(&[0x30, 0x82, 0xff]), None);
         assert_eq!(rsa_modulus_bits(&[]), None);
     }

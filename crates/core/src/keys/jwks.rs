@@ -55,7 +55,9 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<VerifyKey, Skip> {
         None => None,
         Some(Value::String(alg)) => match Algorithm::from_name(alg.as_bytes()) {
             Some(alg) => Some(alg),
-            None => return Err(Skip::Unusable(format!("key {name} has unsupported alg \"{alg}\""))),
+            None => {
+                return Err(Skip::Unusable(format!("key {name} has unsupported alg \"{alg}\"")))
+            }
         },
         Some(_) => return Err(fatal(format!("key {name}: \"alg\" is not a string"))),
     };
@@ -77,7 +79,11 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<VerifyKey, Skip> {
             let (family, size) = match member(jwk, "crv").unwrap_or("") {
                 "P-256" => (KeyFamily::EcP256, 32),
                 "P-384" => (KeyFamily::EcP384, 48),
-                crv => return Err(Skip::Unusable(format!("key {name} has unsupported curve \"{crv}\""))),
+                crv => {
+                    return Err(Skip::Unusable(format!(
+                        "key {name} has unsupported curve \"{crv}\""
+                    )))
+                }
             };
             let (x, y) = (field("x")?, field("y")?);
             if x.len() != size || y.len() != size {
@@ -111,7 +117,8 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<VerifyKey, Skip> {
 
 /// Parses a JWKS file.
 pub fn parse(text: &[u8]) -> Result<LoadedKeys, KeyError> {
-    let value: Value = serde_json::from_slice(text).map_err(|e| KeyError::BadJwks(e.to_string()))?;
+    let value: Value =
+        serde_json::from_slice(text).map_err(|e| KeyError::BadJwks(e.to_string()))?;
     let Some(Value::Array(entries)) = value.get("keys") else {
         return Err(KeyError::BadJwks("no \"keys\" array".into()));
     };
@@ -163,7 +170,10 @@ mod tests {
     fn refuses_dangerous_sets() {
         let private = format!(r#"{{"keys":[{}]}}"#, ec_jwk(r#","d":"AA""#));
         assert!(matches!(parse(private.as_bytes()), Err(KeyError::PrivateKey)));
-        let weak = format!(r#"{{"keys":[{{"kty":"RSA","n":"{}","e":"AQAB"}}]}}"#, b64::encode(&[0xff; 128]));
+        let weak = format!(
+            r#"{{"keys":[{{"kty":"RSA","n":"{}","e":"AQAB"}}]}}"#,
+            b64::encode(&[0xff; 128])
+        );
         assert!(matches!(parse(weak.as_bytes()), Err(KeyError::WeakRsa(1024))));
         let only_enc = format!(r#"{{"keys":[{}]}}"#, ec_jwk(r#","use":"enc""#));
         assert!(matches!(parse(only_enc.as_bytes()), Err(KeyError::BadJwks(_))));
@@ -174,7 +184,8 @@ mod tests {
 
     #[test]
     fn oct_keys_hold_secrets() {
-        let set = format!(r#"{{"keys":[{{"kty":"oct","k":"{}","kid":"h"}}]}}"#, b64::encode(&[9; 32]));
+        let set =
+            format!(r#"{{"keys":[{{"kty":"oct","k":"{}","kid":"h"}}]}}"#, b64::encode(&[9; 32]));
         let loaded = parse(set.as_bytes()).unwrap();
         assert!(loaded.holds_secret);
         assert_eq!(loaded.keys[0].family, KeyFamily::Hmac);

@@ -115,7 +115,11 @@ pub struct LoadedKeys {
     pub holds_secret: bool,
 }
 
-fn hmac_key(secret: &[u8], kid: Option<Box<str>>, pinned: Option<Algorithm>) -> Result<VerifyKey, KeyError> {
+fn hmac_key(
+    secret: &[u8],
+    kid: Option<Box<str>>,
+    pinned: Option<Algorithm>,
+) -> Result<VerifyKey, KeyError> {
     if secret.len() < MIN_SECRET_LEN {
         return Err(KeyError::ShortSecret(secret.len()));
     }

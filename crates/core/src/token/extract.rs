@@ -19,7 +19,10 @@ pub enum CredentialHeader {
 impl CredentialHeader {
     /// A custom raw-token header.
     pub fn raw(name: &str) -> CredentialHeader {
-        CredentialHeader::Raw { name: name.to_string(), lowercase: name.to_ascii_lowercase().into() }
+        CredentialHeader::Raw {
+            name: name.to_string(),
+            lowercase: name.to_ascii_lowercase().into(),
+        }
     }
 
     /// Extracts the token from the header's value.
@@ -45,9 +48,9 @@ fn trim(mut value: &[u8]) -> &[u8] {
 fn is_b64token(token: &[u8]) -> bool {
     let body_len = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
     body_len > 0
-        && token[..body_len]
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && token[..body_len].iter().all(|&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 /// Parses an `Authorization` value. Another scheme (e.g. Basic) means "no bearer token", so
@@ -103,9 +106,15 @@ mod tests {
 
     #[test]
     fn bad_token_syntax() {
-        for bad in [&b"Bearer "[..], b"Bearer \"a.b.c\"", b"Bearer a.b.c junk", b"Bearer \xe2\x80\x8ba.b.c",
-            b"Bearer a.b.c\xc3\xa9", b"Bearer ===", b"Bearer a\0b"]
-        {
+        for bad in [
+            &b"Bearer "[..],
+            b"Bearer \"a.b.c\"",
+            b"Bearer a.b.c junk",
+            b"Bearer \xe2\x80\x8ba.b.c",
+            b"Bearer a.b.c\xc3\xa9",
+            b"Bearer ===",
+            b"Bearer a\0b",
+        ] {
             assert_eq!(bearer_token(bad), Err(Rejection::BadCredentialSyntax), "{bad:?}");
         }
     }
@@ -116,6 +125,8 @@ mod tests {
         assert_eq!(header.token(b" a.b.c "), Ok(&b"a.b.c"[..]));
         assert_eq!(header.token(b""), Err(Rejection::Missing));
         assert_eq!(header.token(b"Bearer a.b.c"), Err(Rejection::BadCredentialSyntax));
-        assert!(matches!(header, CredentialHeader::Raw { ref lowercase, .. } if lowercase == b"x-credentialflow-token"));
+        assert!(
+            matches!(header, CredentialHeader::Raw { ref lowercase, .. } if lowercase == b"x-credentialflow-token")
+        );
     }
 }

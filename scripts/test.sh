@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test: what a fresh machine lacks is installed first.
+#   1. rustfmt and clippy (-D warnings)
+#   2. cargo tests of the core crate and the CLI
+#   3. build: nginx 1.28.3 + the module, laid out in target/nginx/
+#   4. t/: the Test::Nginx::Socket-format suite against real nginx (fixtures made fresh)
+#   5. the panic test build (t-panic/): a panic becomes a 500, the worker lives
+#   6. the hostile JWT corpus (../shared/corpus) and the log secrets check
+# Usage: scripts/test.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "dependencies"
+scripts/deps.sh
+if ! command -v cargo >/dev/null; then
+    echo "test.sh: cargo is required (rustup's stable toolchain)" >&2
+    exit 1
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+step "rustfmt and clippy"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "unit tests (core crate, CLI)"
+cargo test --workspace
+
+step "build"
+scripts/build.sh
+
+step "t/ suite"
+fixtures="$root/t/fixtures"
+rm -rf "$fixtures"
+scripts/gen-fixtures.sh "$fixtures"
+# shellcheck disable=SC1091
+. "$fixtures/env.sh"
+export TEST_NGINX_ERROR_LOG="$fixtures/all-error.log"
+: > "$TEST_NGINX_ERROR_LOG"
+scripts/run-t.sh t/
+python3 scripts/log_secrets_check.py "$TEST_NGINX_ERROR_LOG" --env "$fixtures/env.sh" \
+    $(find "$fixtures" -name 'secret*' -type f -printf '--secret-file %p ')
+unset TEST_NGINX_ERROR_LOG
+
+step "panic safety"
+scripts/panic-test.sh
+
+step "hostile JWT corpus"
+scripts/corpus.sh
+
+printf '\ntest.sh: all tests passed\n'

@@ -5,7 +5,8 @@
 #   3. build: nginx 1.28.3 + the module, laid out in target/nginx/
 #   4. t/: the Test::Nginx::Socket-format suite against real nginx (fixtures made fresh)
 #   5. the panic test build (t-panic/): a panic becomes a 500, the worker lives
-#   6. the hostile JWT corpus (../shared/corpus) and the log secrets check
+#   6. the demo, started and checked
+#   7. the hostile JWT corpus (../shared/corpus) and the log secrets check
 # Usage: scripts/test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,6 +47,9 @@ unset TEST_NGINX_ERROR_LOG
 
 step "panic safety"
 scripts/panic-test.sh
+
+step "demo (README's run command) answers 200/401/403"
+scripts/demo.sh check
 
 step "hostile JWT corpus"
 scripts/corpus.sh

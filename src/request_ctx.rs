@@ -118,6 +118,9 @@ pub fn location_guard(r: &Request) -> Option<Arc<LocationGuard>> {
 
 /// The decision for `r` under `location`, made now if not made yet by the same location.
 /// `None` only when the request pool is out of memory.
+// The context is pool memory reached through r->ctx, not part of the request struct, and a
+// worker handles one request at a time: no second reference to it exists while this one lives.
+#[allow(clippy::mut_from_ref)]
 pub fn decide<'r>(r: &'r Request, location: &LocationGuard) -> Option<&'r mut RequestCtx> {
     let slot = ctx_slot(r);
     // SAFETY: the slot holds null or a RequestCtx this module stored in the request pool.

@@ -1,1 +1,61 @@
-fn main() {}
+//! `credentialflow`: generate keys, mint test tokens and inspect tokens for CredentialFlow.
+
+mod cli;
+mod der;
+mod duration;
+mod error;
+mod inspect;
+mod keygen;
+mod keys;
+mod mint;
+mod timefmt;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use cli::Command;
+use error::CliError;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = match std::env::args_os().skip(1).map(|a| a.into_string()).collect() {
+        Ok(args) => args,
+        Err(_) => return report(&CliError::usage("arguments must be valid UTF-8")),
+    };
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report(&error),
+    }
+}
+
+fn report(error: &CliError) -> ExitCode {
+    eprintln!("credentialflow: {error}");
+    ExitCode::from(error.exit_code())
+}
+
+fn run(args: Vec<String>) -> Result<(), CliError> {
+    let command = cli::parse(args)?;
+    if !credentialflow_core::crypto_provider::install_ring_provider() {
+        return Err(CliError::failed("internal error: the ring crypto provider is not in force"));
+    }
+    let output = match command {
+        Command::Help(None) => cli::USAGE.to_owned(),
+        Command::Help(Some(topic)) => topic.text().to_owned(),
+        Command::Keygen(args) => keygen::run(&args)?.join("\n") + "\n",
+        Command::Mint(args) => mint::run(&args)? + "\n",
+        Command::Inspect(args) => inspect::run(&args, mint::unix_now()?)?,
+    };
+    print(&output)
+}
+
+fn print(text: &str) -> Result<(), CliError> {
+    let mut stdout = std::io::stdout().lock();
+    let mut text = text.to_owned();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    // A closed pipe (`credentialflow inspect ... | head -1`) is not worth a panic.
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CliError::failed(format!("cannot write output: {e}")))
+}

@@ -67,7 +67,7 @@ impl TokenCache {
         now: i64,
     ) {
         let Some(entries) = self.entries.as_mut() else { return };
-        if !verified.claims.exp.is_some_and(|exp| now < exp) {
+        if verified.claims.exp.is_none_or(|exp| now >= exp) {
             return;
         }
         Self::key_into(&mut self.scratch, verifier_id, token);

@@ -20,9 +20,12 @@ pub struct UnverifiedJws<'a> {
     pub signature_segment: &'a [u8],
 }
 
+/// Header, payload and signature segments, still encoded.
+type Segments<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
 /// The three segments of a compact JWS, or `Malformed`. Five segments (JWE) or any other
 /// count is refused without decoding anything.
-fn split(token: &[u8]) -> Result<(&[u8], &[u8], &[u8]), Rejection> {
+fn split(token: &[u8]) -> Result<Segments<'_>, Rejection> {
     let mut dots = token.iter().enumerate().filter(|(_, &b)| b == b'.').map(|(i, _)| i);
     match (dots.next(), dots.next(), dots.next()) {
         (Some(first), Some(second), None) => {

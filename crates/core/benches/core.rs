@@ -1,0 +1,270 @@
+//! Criterion benchmarks of the per-request work in `credentialflow-core`.
+//!
+//! Run: `cargo bench -p credentialflow-core --bench core` (add a filter, e.g. `-- verify/`).
+//! Groups:
+//!   extract/bearer           `Authorization: Bearer` parsing (`bearer_token`)
+//!   jws_parse/ALG            split + header decode + signature canonicality (`jws::parse`)
+//!   ring_verify/ALG          ring alone, key and signature already decoded: the floor
+//!   verify/ALG               `Verifier::verify`: parse, key choice, jsonwebtoken provider,
+//!                            ring, claims decode (our overhead = verify - ring_verify)
+//!   cache_hit/ALG            `Guard::check` with a warm `TokenCache` and issuer, audience,
+//!                            scope policy: the steady state of a repeated token
+//!   cache_hit_forward/ES256  the same plus two forwarded claims (`sub`, custom `email`)
+//!   cold/ALG                 `Guard::check` with the cache off (`credentialflow_cache_size 0`)
+//!   rotate/ALG               `Guard::check` cycling 2048 tokens through a 1024-entry cache:
+//!                            verify + insert + LRU eviction on every call
+//!   jwks/*                   a 20-key ES256 JWKS: kid lookup alone (unknown kid, no crypto)
+//!                            and a full verify of a token signed by the last key
+use std::hint::black_box;
+use std::sync::Arc;
+
+use credentialflow_core::guard::DEFAULT_MAX_TOKEN_SIZE;
+use credentialflow_core::keys::{parse_key_file, KeyFormat};
+use credentialflow_core::token::extract::bearer_token;
+use credentialflow_core::token::jws;
+use credentialflow_core::{Algorithm, ForwardedClaim, Guard, Policy, TokenCache, Verifier};
+use criterion::{criterion_group, criterion_main, Criterion};
+use ring::signature::{self, UnparsedPublicKey};
+use serde_json::json;
+
+mod common;
+use common::{b64, fixtures, mint, unix_now, Fixture, SigningKey, BENCH_SECRET};
+
+const ISSUER: &str = "https://issuer.bench.example";
+const AUDIENCE: &str = "bench-api";
+
+fn claims(now: i64, n: usize) -> serde_json::Value {
+    json!({
+        "iss": ISSUER,
+        "sub": format!("user-{n:06}"),
+        "aud": AUDIENCE,
+        "scope": "read write",
+        "email": format!("user-{n:06}@example.com"),
+        "jti": format!("bench-{n:08}"),
+        "iat": now,
+        "exp": now + 24 * 3600,
+    })
+}
+
+fn signing_key(f: &Fixture) -> SigningKey {
+    match f.alg {
+        Algorithm::HS256 => SigningKey::new(f.alg, BENCH_SECRET),
+        _ => SigningKey::new(f.alg, f.private_pem),
+    }
+}
+
+fn verifier(f: &Fixture) -> Arc<Verifier> {
+    let loaded = match f.alg {
+        Algorithm::HS256 => parse_key_file(BENCH_SECRET, Some(KeyFormat::Secret)),
+        _ => parse_key_file(f.public_pem, Some(KeyFormat::Pem)),
+    }
+    .expect("fixture key loads");
+    Arc::new(Verifier::new(loaded.keys, Some([f.alg].into_iter().collect())).expect("verifier"))
+}
+
+fn policy() -> Policy {
+    Policy {
+        issuers: vec![ISSUER.into()],
+        audiences: vec![AUDIENCE.into()],
+        required_scopes: vec!["read".into()],
+        ..Policy::default()
+    }
+}
+
+fn guard(verifier: Arc<Verifier>, forwarded: Vec<ForwardedClaim>) -> Guard {
+    Guard {
+        verifier,
+        policy: policy(),
+        revocation: None,
+        forwarded,
+        max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+    }
+}
+
+/// ring's own verification with everything decoded up front: what no JWT library can beat.
+fn ring_verify(alg: Algorithm, key: &SigningKey, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+    let alg: &dyn signature::VerificationAlgorithm = match alg {
+        Algorithm::HS256 => {
+            let SigningKey::Hmac(key) = key else { unreachable!() };
+            return ring::hmac::verify(key, msg, sig).is_ok();
+        }
+        Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+        Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+        Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+        Algorithm::EdDSA => &signature::ED25519,
+        other => unimplemented!("{other}"),
+    };
+    UnparsedPublicKey::new(alg, public).verify(msg, sig).is_ok()
+}
+
+fn benches(c: &mut Criterion) {
+    assert!(credentialflow_core::crypto_provider::install_ring_provider());
+    let now = unix_now();
+    let fixtures = fixtures();
+
+    // Header extraction and JWS parsing.
+    {
+        let es = fixtures.iter().find(|f| f.alg == Algorithm::ES256).unwrap();
+        let token = mint(es.alg, &signing_key(es), None, &claims(now, 1));
+        let header = format!("Bearer {token}");
+        c.bench_function("extract/bearer", |b| {
+            b.iter(|| bearer_token(black_box(header.as_bytes())).unwrap().len())
+        });
+    }
+    let mut group = c.benchmark_group("jws_parse");
+    for f in fixtures.iter().filter(|f| matches!(f.alg, Algorithm::ES256 | Algorithm::RS256)) {
+        let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
+        group.bench_function(f.alg.name(), |b| {
+            b.iter(|| jws::parse(black_box(token.as_bytes())).unwrap().signing_input.len())
+        });
+    }
+    group.finish();
+
+    // Signature verification: ring alone, then ours.
+    let mut group = c.benchmark_group("ring_verify");
+    for f in &fixtures {
+        let key = signing_key(f);
+        let token = mint(f.alg, &key, None, &claims(now, 1));
+        let (msg, sig) = token.rsplit_once('.').unwrap();
+        let sig = credentialflow_core::token::b64::decode(sig.as_bytes()).unwrap();
+        let public = key.public_key();
+        assert!(ring_verify(f.alg, &key, &public, msg.as_bytes(), &sig));
+        group.bench_function(f.alg.name(), |b| {
+            b.iter(|| ring_verify(f.alg, &key, &public, black_box(msg.as_bytes()), &sig))
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("verify");
+    for f in &fixtures {
+        let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
+        let verifier = verifier(f);
+        verifier.verify(token.as_bytes()).expect("fixture token verifies");
+        group.bench_function(f.alg.name(), |b| {
+            b.iter(|| verifier.verify(black_box(token.as_bytes())).unwrap())
+        });
+    }
+    group.finish();
+
+    // The whole per-request decision: cache hit, cache off, cache churn.
+    let mut group = c.benchmark_group("cache_hit");
+    for f in &fixtures {
+        let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
+        let guard = guard(verifier(f), Vec::new());
+        let mut cache = TokenCache::new(10_000);
+        let first = guard.check(token.as_bytes(), &mut cache, now);
+        assert!(first.verdict.is_ok() && !first.cache_hit);
+        group.bench_function(f.alg.name(), |b| {
+            b.iter(|| {
+                let d = guard.check(black_box(token.as_bytes()), &mut cache, now);
+                debug_assert!(d.cache_hit && d.verdict.is_ok());
+                d
+            })
+        });
+    }
+    group.finish();
+    {
+        let f = fixtures.iter().find(|f| f.alg == Algorithm::ES256).unwrap();
+        let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
+        let forwarded = vec![
+            ForwardedClaim { claim: "sub".into(), header: "X-User".into() },
+            ForwardedClaim { claim: "email".into(), header: "X-Email".into() },
+        ];
+        let guard = guard(verifier(f), forwarded);
+        let mut cache = TokenCache::new(10_000);
+        let first = guard.check(token.as_bytes(), &mut cache, now);
+        assert_eq!(first.verdict.as_ref().unwrap().len(), 2);
+        c.bench_function("cache_hit_forward/ES256", |b| {
+            b.iter(|| guard.check(black_box(token.as_bytes()), &mut cache, now))
+        });
+    }
+    let mut group = c.benchmark_group("cold");
+    for f in &fixtures {
+        let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
+        let guard = guard(verifier(f), Vec::new());
+        let mut cache = TokenCache::new(0);
+        assert!(guard.check(token.as_bytes(), &mut cache, now).verdict.is_ok());
+        group.bench_function(f.alg.name(), |b| {
+            b.iter(|| guard.check(black_box(token.as_bytes()), &mut cache, now))
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("rotate");
+    for f in fixtures.iter().filter(|f| matches!(f.alg, Algorithm::HS256 | Algorithm::ES256)) {
+        let key = signing_key(f);
+        let tokens: Vec<String> =
+            (0..2048).map(|n| mint(f.alg, &key, None, &claims(now, n))).collect();
+        let guard = guard(verifier(f), Vec::new());
+        let mut cache = TokenCache::new(1024);
+        for t in &tokens {
+            assert!(guard.check(t.as_bytes(), &mut cache, now).verdict.is_ok());
+        }
+        let mut next = 0;
+        group.bench_function(f.alg.name(), |b| {
+            b.iter(|| {
+                next = (next + 1) % tokens.len();
+                let d = guard.check(black_box(tokens[next].as_bytes()), &mut cache, now);
+                debug_assert!(!d.cache_hit);
+                d
+            })
+        });
+    }
+    group.finish();
+
+    // JWKS: 20 ES256 keys with kids; the token names the last one.
+    {
+        let rng = ring::rand::SystemRandom::new();
+        let mut jwks = Vec::new();
+        let mut last = None;
+        for i in 0..20 {
+            let pkcs8 = signature::EcdsaKeyPair::generate_pkcs8(
+                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &rng,
+            )
+            .unwrap();
+            let pem = format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pkcs8.as_ref())
+            );
+            let key = SigningKey::new(Algorithm::ES256, pem.as_bytes());
+            let point = key.public_key();
+            jwks.push(json!({
+                "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256",
+                "kid": format!("key-{i:02}"),
+                "x": b64(&point[1..33]), "y": b64(&point[33..]),
+            }));
+            last = Some(key);
+        }
+        let text = serde_json::to_vec(&json!({ "keys": jwks })).unwrap();
+        let loaded = parse_key_file(&text, Some(KeyFormat::Jwks)).unwrap();
+        assert_eq!(loaded.keys.len(), 20);
+        let verifier = Verifier::new(loaded.keys, None).unwrap();
+        let key = last.unwrap();
+        let token = mint(Algorithm::ES256, &key, Some("key-19"), &claims(now, 1));
+        let unknown = mint(Algorithm::ES256, &key, Some("key-99"), &claims(now, 1));
+        verifier.verify(token.as_bytes()).unwrap();
+        assert!(verifier.verify(unknown.as_bytes()).is_err());
+        c.bench_function("jwks/kid_lookup_20_keys_unknown_kid", |b| {
+            b.iter(|| verifier.verify(black_box(unknown.as_bytes())).is_err())
+        });
+        c.bench_function("jwks/verify_ES256_kid_19_of_20", |b| {
+            b.iter(|| verifier.verify(black_box(token.as_bytes())).unwrap())
+        });
+        let guard = guard(Arc::new(verifier), Vec::new());
+        let mut cache = TokenCache::new(10_000);
+        guard.check(token.as_bytes(), &mut cache, now);
+        c.bench_function("jwks/cache_hit_ES256_20_keys", |b| {
+            b.iter(|| guard.check(black_box(token.as_bytes()), &mut cache, now))
+        });
+    }
+}
+
+criterion_group! {
+    name = core;
+    config = Criterion::default()
+        .sample_size(50)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
+    targets = benches
+}
+criterion_main!(core);

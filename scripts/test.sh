@@ -45,6 +45,9 @@ python3 scripts/log_secrets_check.py "$TEST_NGINX_ERROR_LOG" --env "$fixtures/en
     $(find "$fixtures" -name 'secret*' -type f -printf '--secret-file %p ')
 unset TEST_NGINX_ERROR_LOG
 
+step "every example in nginx-conf/ starts and guards"
+scripts/check-examples.sh
+
 step "panic safety"
 scripts/panic-test.sh
 

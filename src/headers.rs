@@ -82,8 +82,8 @@ pub fn set_challenge(
 fn same_header(name: &[u8], lowercase: &[u8]) -> bool {
     name.len() == lowercase.len()
         && name.iter().zip(lowercase).all(|(&a, &b)| {
-            let a = if a == b'_' { b'-' } else { a.to_ascii_lowercase() };
-            a == b
+            let fold = |c: u8| if c == b'_' { b'-' } else { c.to_ascii_lowercase() };
+            fold(a) == fold(b)
         })
 }
 

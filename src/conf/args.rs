@@ -60,7 +60,7 @@ impl<'a> Directive<'a> {
         ))
     }
 
-    /// A path made absolute against nginx's prefix, as `auth_basic_user_file` does.
+    /// A path made absolute against nginx's prefix (`-p`), like `error_log` and `pid` paths.
     pub fn full_path(&self, value: &str) -> PathBuf {
         let path = PathBuf::from(value);
         if path.is_absolute() {

@@ -71,6 +71,21 @@ impl<'a> ClaimsView<'a> {
         }
         self.object()?.get(name).map(format_value)
     }
+
+    /// Like [`ClaimsView::text`], but a name with no exact match also matches one claim whose
+    /// name differs only in ASCII case: nginx lower-cases variable names, so
+    /// `$credentialflow_claim_userid` must still reach `userId`. Two such claims: no match.
+    pub fn text_ignoring_case(&self, name: &str) -> Option<Cow<'_, str>> {
+        if let Some(text) = self.text(name) {
+            return Some(text);
+        }
+        let object = self.object()?;
+        let mut matches = object.iter().filter(|(key, _)| key.eq_ignore_ascii_case(name));
+        match (matches.next(), matches.next()) {
+            (Some((_, value)), None) => Some(format_value(value)),
+            _ => None,
+        }
+    }
 }
 
 /// Whether a value may travel in an HTTP header: no control characters but HTAB (RFC 9110
@@ -92,6 +107,23 @@ mod tests {
         assert_eq!(format_value(&json!(1.5)), "1.5");
         assert_eq!(format_value(&json!(["a", 1])), "[\"a\",1]");
         assert_eq!(format_value(&json!({"k": true})), "{\"k\":true}");
+    }
+
+    #[test]
+    fn variable_names_reach_mixed_case_claims() {
+        use crate::alg::Algorithm;
+        use crate::token::{b64, claims::Claims, header::JoseHeader};
+        let payload = b64::encode(br#"{"userId":"u1","Tenant":"a","tenant":"b","Dup":1,"dUP":2}"#);
+        let raw = format!("e30.{payload}.c2ln");
+        let token = VerifiedToken {
+            header: JoseHeader { alg: Algorithm::HS256, kid: None, typ: None },
+            claims: Claims::default(),
+        };
+        let view = ClaimsView::new(&token, raw.as_bytes());
+        assert_eq!(view.text_ignoring_case("userid").as_deref(), Some("u1"));
+        assert_eq!(view.text_ignoring_case("tenant").as_deref(), Some("b"));
+        assert_eq!(view.text_ignoring_case("dup"), None);
+        assert_eq!(view.text("userid"), None);
     }
 
     #[test]

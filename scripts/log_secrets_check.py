@@ -5,7 +5,7 @@ Usage: log_secrets_check.py LOG [--jsonl CORPUS.jsonl] [--env ENV.sh] [--secret-
 Tokens come from the corpus's header values and/or TEST_NGINX_TOKEN_* lines of an env file.
 
 nginx itself (not the module) logs, at info, the start of a request header line it refuses
-before any module runs ("client sent invalid header line: ..."); such lines are counted and
+before any module runs ("client sent invalid/too long/duplicate header line: ..."); such lines are counted and
 reported separately, since no module can prevent them (run error_log at notice to avoid them).
 """
 import argparse
@@ -23,7 +23,9 @@ def main() -> int:
     ap.add_argument("--env")
     ap.add_argument("--secret-file", action="append", default=[])
     a = ap.parse_args()
-    core_refusals = (b"client sent invalid header line", b"client sent too long header line")
+    # ngx_http_request.c: "client sent invalid/too long/duplicate header line: ..."
+    core_refusals = (b"client sent invalid header line", b"client sent too long header line",
+                     b"client sent duplicate header line")
     with open(a.log, "rb") as f:
         lines = f.read().split(b"\n")
     core = [line for line in lines if any(marker in line for marker in core_refusals)]
@@ -55,7 +57,7 @@ def main() -> int:
     core_leaks = [n for n, needle in needles.items() if any(needle in line for line in core)]
     if core_leaks:
         print(f"log_secrets_check: note: {len(core_leaks)} tokens appear only in nginx core's own "
-              f"'client sent invalid/too long header line' info messages ({len(core)} lines)")
+              f"'client sent ... header line' info messages ({len(core)} lines)")
     print(f"log_secrets_check: {len(needles)} secrets/tokens checked against {len(log)} bytes of log, "
           f"{len(leaks)} found")
     return 1 if leaks else 0

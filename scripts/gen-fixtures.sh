@@ -203,7 +203,8 @@ mint FWD_SUB_CR --alg RS256 "${rsa[@]}" --ttl 2h --sub $'alice\r'
 # Variables.
 mint VARS --alg RS256 "${rsa[@]}" "${valid[@]}" --header typ=at+jwt --iss https://issuer.example \
     --claim n=42 --claim f=1.5 --claim 'arr=["a","b"]' --claim 'mixed=["a",1]' \
-    --claim 'obj={"k":true}' --claim flag=true --claim 'greeting=hello world'
+    --claim 'obj={"k":true}' --claim flag=true --claim 'greeting=hello world' \
+    --claim userId=u-17 --claim Dup=1 --claim dUP=2
 
 # Revocation (see revoked.txt) and subjects for rate limiting.
 mint REVOKED_JTI --alg RS256 "${rsa[@]}" --ttl 2h --sub bob --jti revoked-jti-1

@@ -8,7 +8,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: claim variables: strings as-is, numbers as JSON text, string arrays space-joined, the rest compact JSON
+=== TEST 1: claim variables: strings as-is, numbers as JSON text, string arrays space-joined, the rest compact JSON; names match claims case-insensitively when unambiguous
 --- config
     location /api/ {
         credentialflow on;
@@ -23,6 +23,8 @@ __DATA__
         add_header X-Flag "[$credentialflow_claim_flag]";
         add_header X-Greeting "[$credentialflow_claim_greeting]";
         add_header X-Missing "[$credentialflow_claim_no_such_claim]";
+        add_header X-User-Id "[$credentialflow_claim_userId]";
+        add_header X-Dup "[$credentialflow_claim_dup]";
         root html;
     }
 --- user_files
@@ -44,6 +46,8 @@ X-Obj: [{"k":true}]
 X-Flag: [true]
 X-Greeting: [hello world]
 X-Missing: []
+X-User-Id: [u-17]
+X-Dup: []
 
 
 

@@ -1,16 +1,11 @@
 //! The little DER the CLI needs: writing SPKI/PKCS#8 wrappers for ring's keys, and reading
 //! just enough of a private key to tell what kind it is.
 
-/// INTEGER.
-pub const INTEGER: u8 = 0x02;
-/// BIT STRING.
-pub const BIT_STRING: u8 = 0x03;
-/// OCTET STRING.
-pub const OCTET_STRING: u8 = 0x04;
-/// OBJECT IDENTIFIER.
-pub const OID: u8 = 0x06;
-/// SEQUENCE.
-pub const SEQUENCE: u8 = 0x30;
+pub use credentialflow_core::der::{
+    DerReader as Reader, TAG_BIT_STRING as BIT_STRING, TAG_INTEGER as INTEGER,
+    TAG_OCTET_STRING as OCTET_STRING, TAG_OID as OID, TAG_SEQUENCE as SEQUENCE,
+};
+
 /// SEC1 `ECPrivateKey`'s `[0] parameters`.
 pub const CONTEXT_0: u8 = 0xa0;
 
@@ -65,49 +60,6 @@ fn algorithm_identifier(algorithm_oid: &[u8], curve_oid: Option<&[u8]>) -> Vec<u
     match curve_oid {
         Some(curve) => sequence(&[&oid, &tlv(OID, curve)]),
         None => sequence(&[&oid]),
-    }
-}
-
-/// Reads DER elements in order, refusing malformed lengths.
-pub struct Reader<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    /// Starts reading at the beginning of `input`.
-    pub fn new(input: &'a [u8]) -> Self {
-        Self { rest: input }
-    }
-
-    /// The tag of the next element, if any.
-    pub fn peek_tag(&self) -> Option<u8> {
-        self.rest.first().copied()
-    }
-
-    /// Reads an element with the expected tag and returns its content octets.
-    pub fn read(&mut self, tag: u8) -> Option<&'a [u8]> {
-        let (&actual, rest) = self.rest.split_first()?;
-        if actual != tag {
-            return None;
-        }
-        let (&first, mut rest) = rest.split_first()?;
-        let len = if first < 0x80 {
-            usize::from(first)
-        } else {
-            let count = usize::from(first & 0x7f);
-            if count == 0 || count > 3 || rest.len() < count {
-                return None;
-            }
-            let (len_bytes, after) = rest.split_at(count);
-            rest = after;
-            len_bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
-        };
-        if rest.len() < len {
-            return None;
-        }
-        let (content, after) = rest.split_at(len);
-        self.rest = after;
-        Some(content)
     }
 }
 

@@ -17,6 +17,7 @@
 //! ECDSA signatures are the fixed-width `r ‖ s` form JWS mandates (RFC 7518 §3.4); a DER
 //! signature never verifies.
 
+use crate::der::{DerReader, TAG_BIT_STRING, TAG_INTEGER, TAG_NULL, TAG_OID, TAG_SEQUENCE};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{new_error, ErrorKind, Result};
 use jsonwebtoken::jwk::{EllipticCurve, ThumbprintHash};
@@ -374,78 +375,10 @@ fn compute_digest(data: &[u8], hash: ThumbprintHash) -> Result<Vec<u8>> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Minimal DER reading: just enough to take RSA public keys apart, which ring does not offer.
+// Taking RSA keys apart, which ring does not offer.
 
-const TAG_INTEGER: u8 = 0x02;
-const TAG_BIT_STRING: u8 = 0x03;
-const TAG_NULL: u8 = 0x05;
-const TAG_OID: u8 = 0x06;
-const TAG_SEQUENCE: u8 = 0x30;
 /// The content octets of OID 1.2.840.113549.1.1.1 (rsaEncryption).
 const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-
-/// Reads definite-length DER elements one after another, refusing anything malformed.
-struct DerReader<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> DerReader<'a> {
-    fn new(input: &'a [u8]) -> Self {
-        Self { rest: input }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.rest.is_empty()
-    }
-
-    fn peek_tag(&self) -> Option<u8> {
-        self.rest.first().copied()
-    }
-
-    /// Reads one element with the given tag and returns its content octets.
-    fn read(&mut self, tag: u8) -> Option<&'a [u8]> {
-        let (&actual, rest) = self.rest.split_first()?;
-        if actual != tag {
-            return None;
-        }
-        let (&first, mut rest) = rest.split_first()?;
-        let len = if first < 0x80 {
-            usize::from(first)
-        } else {
-            // Long form, at most 3 length bytes (16 MiB) and minimal, as DER requires.
-            let count = usize::from(first & 0x7f);
-            if count == 0 || count > 3 || rest.len() < count {
-                return None;
-            }
-            let (len_bytes, after) = rest.split_at(count);
-            rest = after;
-            let len = len_bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-            if len < 0x80 || len_bytes.first() == Some(&0) {
-                return None;
-            }
-            len
-        };
-        if rest.len() < len {
-            return None;
-        }
-        let (content, after) = rest.split_at(len);
-        self.rest = after;
-        Some(content)
-    }
-
-    /// Reads a positive INTEGER and returns its magnitude without the sign-padding zero.
-    fn read_positive_integer(&mut self) -> Option<&'a [u8]> {
-        let bytes = self.read(TAG_INTEGER)?;
-        match bytes {
-            [] => None,
-            [first, ..] if first & 0x80 != 0 => None,
-            [0] => None,
-            [0, second, ..] if second & 0x80 == 0 => None,
-            [0, magnitude @ ..] => Some(magnitude),
-            _ => Some(bytes),
-        }
-    }
-}
 
 /// An RSA public key taken apart: the PKCS#1 `RSAPublicKey` and its integers.
 struct RsaPublicParts<'a> {
@@ -531,20 +464,10 @@ mod tests {
     const RSA_1024_PRIVATE: &str = include_str!("../tests/fixtures/rsa-1024-private.pem");
     const RSA_1024_PUBLIC: &str = include_str!("../tests/fixtures/rsa-1024-public.pem");
 
-    const ALL: [Algorithm; 12] = [
-        Algorithm::HS256,
-        Algorithm::HS384,
-        Algorithm::HS512,
-        Algorithm::RS256,
-        Algorithm::RS384,
-        Algorithm::RS512,
-        Algorithm::PS256,
-        Algorithm::PS384,
-        Algorithm::PS512,
-        Algorithm::ES256,
-        Algorithm::ES384,
-        Algorithm::EdDSA,
-    ];
+    /// Every algorithm, in jsonwebtoken's vocabulary.
+    fn all() -> impl Iterator<Item = Algorithm> {
+        crate::alg::Algorithm::ALL.into_iter().map(crate::alg::Algorithm::to_jsonwebtoken)
+    }
 
     struct Keys {
         enc: EncodingKey,
@@ -674,7 +597,7 @@ mod tests {
     #[test]
     fn every_algorithm_round_trips() {
         setup();
-        for alg in ALL {
+        for alg in all() {
             let keys = keys_for(alg);
             let token = mint(alg, &keys.enc);
             assert!(verifies(&token, &keys.dec, alg), "{alg:?}");
@@ -707,7 +630,7 @@ mod tests {
     #[test]
     fn tampered_tokens_are_rejected() {
         setup();
-        for alg in ALL {
+        for alg in all() {
             let keys = keys_for(alg);
             let token = mint(alg, &keys.enc);
             let (message, sig) = split(&token);
@@ -730,7 +653,7 @@ mod tests {
         setup();
         let families =
             [AlgorithmFamily::Hmac, AlgorithmFamily::Rsa, AlgorithmFamily::Ec, AlgorithmFamily::Ed];
-        for alg in ALL {
+        for alg in all() {
             for family in families.into_iter().filter(|f| *f != alg.family()) {
                 let keys = key_of_family(family);
                 assert!(
@@ -912,7 +835,7 @@ mod tests {
     #[test]
     fn jwks_built_from_keys_verify_tokens() {
         setup();
-        for alg in ALL {
+        for alg in all() {
             let keys = keys_for(alg);
             let token = mint(alg, &keys.enc);
             let from_public = Jwk::from_decoding_key(&keys.dec, Some(alg)).expect("exports");
@@ -931,7 +854,7 @@ mod tests {
     fn garbage_keys_are_errors_not_panics() {
         setup();
         let lengths = [0, 1, 2, 31, 32, 33, 48, 64, 65, 97, 256, 300, 1100];
-        for alg in ALL {
+        for alg in all() {
             for &len in &lengths {
                 for fill in [0x00u8, 0x04, 0x30, 0xff] {
                     let bytes = vec![fill; len];

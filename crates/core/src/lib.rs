@@ -7,6 +7,7 @@ pub mod alg;
 pub mod cache;
 pub mod claims_view;
 pub mod crypto_provider;
+pub mod der;
 pub mod guard;
 pub mod json;
 pub mod keys;

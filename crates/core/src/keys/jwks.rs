@@ -3,8 +3,9 @@
 use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 
-use super::{der, hmac_key, KeyError, LoadedKeys, VerifyKey, MIN_RSA_BITS};
+use super::{hmac_key, KeyError, LoadedKeys, VerifyKey, MIN_RSA_BITS};
 use crate::alg::{Algorithm, KeyFamily};
+use crate::der;
 use crate::token::b64;
 
 /// Members that only a private JWK has.

@@ -1,7 +1,6 @@
 //! Verification keys: loading them from files at config time, and choosing candidates for a
 //! token at request time.
 
-mod der;
 mod jwks;
 mod pem;
 

@@ -2,8 +2,9 @@
 
 use jsonwebtoken::DecodingKey;
 
-use super::{der, KeyError, VerifyKey, MIN_RSA_BITS};
+use super::{KeyError, VerifyKey, MIN_RSA_BITS};
 use crate::alg::KeyFamily;
+use crate::der;
 
 /// The label of the first PEM block, e.g. `PUBLIC KEY`.
 fn label(text: &[u8]) -> Option<&[u8]> {

@@ -227,30 +227,55 @@ enum VerifyingKey {
     Raw(&'static dyn VerificationAlgorithm, Vec<u8>),
 }
 
-struct RingVerifier {
+/// A key prepared for one algorithm. jsonwebtoken gets it boxed from the provider's factory;
+/// the module builds one per configured key and algorithm at config time, so a request pays
+/// for ring's verification only (no key copy or HMAC key schedule per token).
+pub struct RingVerifier {
     alg: Algorithm,
     key: VerifyingKey,
 }
 
 fn new_verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
-    let alg = *alg;
-    require_family(alg, key.family())?;
-    let key = match key.kind() {
-        DecodingKeyKind::SecretOrDer(bytes) => verifying_key_from_bytes(alg, bytes)?,
-        DecodingKeyKind::RsaModulusExponent { n, e } => {
-            let params =
-                rsa_parameters(alg).ok_or_else(|| new_error(ErrorKind::InvalidAlgorithm))?;
-            // ring refuses leading zero bytes; some JWK publishers emit one before a
-            // high-bit modulus, and stripping it does not change the number.
-            let (n, e) = (strip_leading_zeros(n), strip_leading_zeros(e));
-            check_rsa_modulus(n)?;
-            if e.is_empty() {
-                return Err(rsa_key_error("zero public exponent"));
+    Ok(Box::new(RingVerifier::new(*alg, key)?))
+}
+
+impl RingVerifier {
+    /// Prepares `key` for verifying `alg` signatures; a key of another family is an error.
+    pub fn new(alg: Algorithm, key: &DecodingKey) -> Result<RingVerifier> {
+        require_family(alg, key.family())?;
+        let key = match key.kind() {
+            DecodingKeyKind::SecretOrDer(bytes) => verifying_key_from_bytes(alg, bytes)?,
+            DecodingKeyKind::RsaModulusExponent { n, e } => {
+                let params =
+                    rsa_parameters(alg).ok_or_else(|| new_error(ErrorKind::InvalidAlgorithm))?;
+                // ring refuses leading zero bytes; some JWK publishers emit one before a
+                // high-bit modulus, and stripping it does not change the number.
+                let (n, e) = (strip_leading_zeros(n), strip_leading_zeros(e));
+                check_rsa_modulus(n)?;
+                if e.is_empty() {
+                    return Err(rsa_key_error("zero public exponent"));
+                }
+                VerifyingKey::RsaComponents(params, n.to_vec(), e.to_vec())
             }
-            VerifyingKey::RsaComponents(params, n.to_vec(), e.to_vec())
-        }
-    };
-    Ok(Box::new(RingVerifier { alg, key }))
+        };
+        Ok(RingVerifier { alg, key })
+    }
+
+    /// Whether `sig` is a valid signature of `msg`.
+    pub fn verify_signature(&self, msg: &[u8], sig: &[u8]) -> bool {
+        let outcome = match &self.key {
+            // ring compares the recomputed tag in constant time, so timing reveals nothing.
+            VerifyingKey::Hmac(key) => hmac::verify(key, msg, sig),
+            VerifyingKey::RsaPkcs1(params, der) => {
+                UnparsedPublicKey::new(*params, der).verify(msg, sig)
+            }
+            VerifyingKey::RsaComponents(params, n, e) => {
+                RsaPublicKeyComponents { n, e }.verify(params, msg, sig)
+            }
+            VerifyingKey::Raw(alg, key) => UnparsedPublicKey::new(*alg, key).verify(msg, sig),
+        };
+        outcome.is_ok()
+    }
 }
 
 fn verifying_key_from_bytes(alg: Algorithm, bytes: &[u8]) -> Result<VerifyingKey> {
@@ -282,18 +307,10 @@ fn verifying_key_from_bytes(alg: Algorithm, bytes: &[u8]) -> Result<VerifyingKey
 
 impl Verifier<Vec<u8>> for RingVerifier {
     fn verify(&self, msg: &[u8], sig: &Vec<u8>) -> std::result::Result<(), SignatureError> {
-        let outcome = match &self.key {
-            // ring compares the recomputed tag in constant time, so timing reveals nothing.
-            VerifyingKey::Hmac(key) => hmac::verify(key, msg, sig),
-            VerifyingKey::RsaPkcs1(params, der) => {
-                UnparsedPublicKey::new(*params, der).verify(msg, sig)
-            }
-            VerifyingKey::RsaComponents(params, n, e) => {
-                RsaPublicKeyComponents { n, e }.verify(params, msg, sig)
-            }
-            VerifyingKey::Raw(alg, key) => UnparsedPublicKey::new(*alg, key).verify(msg, sig),
-        };
-        outcome.map_err(|_| SignatureError::new())
+        match self.verify_signature(msg, sig) {
+            true => Ok(()),
+            false => Err(SignatureError::new()),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use crate::claims_view::{is_header_safe, ClaimsView};
 use crate::policy::Policy;
 use crate::reject::Rejection;
 use crate::revocation::RevocationSource;
+use crate::token::extract::is_b64token;
 use crate::verifier::{VerifiedToken, Verifier};
 
 /// Default `credentialflow_max_token_size`: 8 KiB.
@@ -59,6 +60,10 @@ impl Guard {
         let id = self.verifier.id();
         let (token, cache_hit) = match cache.get(id, raw, now) {
             Some(token) => (token, true),
+            None if !is_b64token(raw) => {
+                let verdict = Err(Rejection::BadCredentialSyntax);
+                return Decision { token: None, cache_hit: false, verdict };
+            }
             None => match self.verifier.verify(raw) {
                 Ok(token) => {
                     let token = Arc::new(token);

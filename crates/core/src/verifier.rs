@@ -2,8 +2,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::alg::{AlgorithmSet, KeyFamily};
-use crate::keys::VerifyKey;
+use crate::alg::{Algorithm, AlgorithmSet, KeyFamily};
+use crate::crypto_provider::RingVerifier;
+use crate::keys::{kid_matches, VerifyKey};
 use crate::reject::Rejection;
 use crate::token::claims::Claims;
 use crate::token::header::JoseHeader;
@@ -30,6 +31,22 @@ pub enum VerifierError {
     /// An allowed HMAC algorithm needs a longer secret than any configured one.
     #[error("no configured HMAC secret is long enough for {0} (at least {1} bytes required)")]
     SecretTooShortFor(&'static str, usize),
+    /// ring refused a key.
+    #[error("a key cannot be used for {0}: {1}")]
+    UnusableKey(&'static str, String),
+}
+
+/// One configured key made ready, at config time, for one algorithm it may verify.
+struct PreparedKey {
+    kid: Option<Box<str>>,
+    alg: Algorithm,
+    verifier: RingVerifier,
+}
+
+impl std::fmt::Debug for PreparedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedKey").field("kid", &self.kid).field("alg", &self.alg).finish()
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -38,7 +55,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug)]
 pub struct Verifier {
     id: u64,
-    keys: Vec<VerifyKey>,
+    keys: Vec<PreparedKey>,
     algorithms: AlgorithmSet,
 }
 
@@ -65,7 +82,15 @@ impl Verifier {
         if algorithms.is_empty() {
             return Err(VerifierError::NothingVerifiable(allowed.unwrap_or_default()));
         }
-        Ok(Verifier { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), keys, algorithms })
+        let mut prepared = Vec::new();
+        for key in &keys {
+            for alg in key.algorithms().intersection(algorithms).iter() {
+                let verifier = RingVerifier::new(alg.to_jsonwebtoken(), &key.key)
+                    .map_err(|e| VerifierError::UnusableKey(alg.name(), e.to_string()))?;
+                prepared.push(PreparedKey { kid: key.kid.clone(), alg, verifier });
+            }
+        }
+        Ok(Verifier { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), keys: prepared, algorithms })
     }
 
     /// A process-unique identity: tokens verified by one verifier are cached under it, so a
@@ -88,23 +113,16 @@ impl Verifier {
             return Err(Rejection::AlgorithmNotAllowed);
         }
         let kid = jws.header.kid.as_deref();
-        let mut candidates =
-            self.keys.iter().filter(|key| key.can_verify(alg) && key.matches_kid(kid)).peekable();
+        // Each configured key appears at most once per algorithm: at most one check per key.
+        let mut candidates = self
+            .keys
+            .iter()
+            .filter(|key| key.alg == alg && kid_matches(key.kid.as_deref(), kid))
+            .peekable();
         if candidates.peek().is_none() {
             return Err(Rejection::NoMatchingKey);
         }
-        let signature =
-            std::str::from_utf8(jws.signature_segment).map_err(|_| Rejection::Malformed)?;
-        let verified = candidates.any(|key| {
-            jsonwebtoken::crypto::verify(
-                signature,
-                jws.signing_input,
-                &key.key,
-                alg.to_jsonwebtoken(),
-            )
-            .unwrap_or(false)
-        });
-        if !verified {
+        if !candidates.any(|key| key.verifier.verify_signature(jws.signing_input, &jws.signature)) {
             return Err(Rejection::BadSignature);
         }
         let claims = Claims::from_object(&jws::decode_object(jws.payload_segment)?)?;

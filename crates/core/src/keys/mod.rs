@@ -91,15 +91,21 @@ impl VerifyKey {
 
     /// Whether this key is a candidate for a token with this `kid`.
     pub fn matches_kid(&self, kid: Option<&str>) -> bool {
-        match (&self.kid, kid) {
-            (Some(mine), Some(theirs)) => **mine == *theirs,
-            (Some(_), None) | (None, _) => true,
-        }
+        kid_matches(self.kid.as_deref(), kid)
     }
 
     /// Every algorithm this key may verify.
     pub fn algorithms(&self) -> AlgorithmSet {
         Algorithm::ALL.into_iter().filter(|alg| self.can_verify(*alg)).collect()
+    }
+}
+
+/// Whether a key with id `key_kid` may verify a token with id `token_kid`: a key without a
+/// `kid` (PEM, secret) matches any token, a token without one matches any key.
+pub fn kid_matches(key_kid: Option<&str>, token_kid: Option<&str>) -> bool {
+    match (key_kid, token_kid) {
+        (Some(mine), Some(theirs)) => mine == theirs,
+        _ => true,
     }
 }
 

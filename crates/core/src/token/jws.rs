@@ -16,8 +16,8 @@ pub struct UnverifiedJws<'a> {
     pub payload_segment: &'a [u8],
     /// The decoded header.
     pub header: JoseHeader,
-    /// The signature segment, checked to be canonical base64url.
-    pub signature_segment: &'a [u8],
+    /// The decoded signature.
+    pub signature: Vec<u8>,
 }
 
 /// Header, payload and signature segments, still encoded.
@@ -48,10 +48,10 @@ pub fn parse(token: &[u8]) -> Result<UnverifiedJws<'_>, Rejection> {
         return Err(Rejection::Malformed);
     }
     let header = JoseHeader::from_object(&decode_object(header_segment)?)?;
-    // Non-canonical spellings of a signature would let one signed token take many forms.
-    b64::decode(signature_segment).ok_or(Rejection::Malformed)?;
+    // Strict decoding: non-canonical spellings would let one signed token take many forms.
+    let signature = b64::decode(signature_segment).ok_or(Rejection::Malformed)?;
     let signing_input = &token[..header_segment.len() + 1 + payload_segment.len()];
-    Ok(UnverifiedJws { signing_input, payload_segment, header, signature_segment })
+    Ok(UnverifiedJws { signing_input, payload_segment, header, signature })
 }
 
 /// The payload segment of a compact JWS, for reading claims of an already verified token.
@@ -78,7 +78,7 @@ mod tests {
         let t = token(r#"{"alg":"HS256","kid":"a"}"#, r#"{"sub":"x"}"#, b"sig");
         let jws = parse(t.as_bytes()).unwrap();
         assert_eq!(jws.header.alg, Algorithm::HS256);
-        assert_eq!(jws.signature_segment, b64::encode(b"sig").as_bytes());
+        assert_eq!(jws.signature, b"sig");
         assert_eq!(jws.signing_input, &t.as_bytes()[..t.rfind('.').unwrap()]);
         assert_eq!(decode_object(jws.payload_segment).unwrap()["sub"], "x");
     }

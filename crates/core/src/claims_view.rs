@@ -60,10 +60,10 @@ impl<'a> ClaimsView<'a> {
     pub fn text(&self, name: &str) -> Option<Cow<'_, str>> {
         let claims = &self.token.claims;
         let typed = match name {
-            "sub" => claims.sub.as_deref(),
-            "iss" => claims.iss.as_deref(),
-            "jti" => claims.jti.as_deref(),
-            "scope" => claims.scope.as_deref(),
+            "sub" => claims.sub(),
+            "iss" => claims.iss(),
+            "jti" => claims.jti(),
+            "scope" => claims.scope(),
             _ => None,
         };
         if let Some(text) = typed {

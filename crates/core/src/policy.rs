@@ -51,15 +51,14 @@ impl Policy {
             }
         }
         if !self.issuers.is_empty()
-            && !claims.iss.as_ref().is_some_and(|iss| self.issuers.contains(iss))
+            && !claims.iss().is_some_and(|iss| self.issuers.iter().any(|i| **i == *iss))
         {
             return Err(Rejection::WrongIssuer);
         }
         if !self.audiences.is_empty()
             && !claims
-                .aud
-                .as_ref()
-                .is_some_and(|aud| aud.iter().any(|a| self.audiences.contains(a)))
+                .audiences()
+                .is_some_and(|mut aud| aud.any(|a| self.audiences.iter().any(|x| **x == *a)))
         {
             return Err(Rejection::WrongAudience);
         }

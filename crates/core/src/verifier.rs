@@ -8,7 +8,7 @@ use crate::keys::{kid_matches, VerifyKey};
 use crate::reject::Rejection;
 use crate::token::claims::Claims;
 use crate::token::header::JoseHeader;
-use crate::token::jws;
+use crate::token::{b64, jws};
 
 /// A token whose signature verified, with its typed header and claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,8 @@ impl Verifier {
         if !candidates.any(|key| key.verifier.verify_signature(jws.signing_input, &jws.signature)) {
             return Err(Rejection::BadSignature);
         }
-        let claims = Claims::from_object(&jws::decode_object(jws.payload_segment)?)?;
+        let payload = b64::decode(jws.payload_segment).ok_or(Rejection::Malformed)?;
+        let claims = Claims::parse(&payload)?;
         Ok(VerifiedToken { header: jws.header, claims })
     }
 }

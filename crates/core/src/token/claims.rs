@@ -1,11 +1,117 @@
 //! The registered claims CredentialFlow checks, read once with strict types.
 //!
 //! A registered claim of the wrong JSON type makes the token invalid; it is never treated as
-//! absent (the mistake behind CVE-2026-25537).
+//! absent (the mistake behind CVE-2026-25537). The claims are parsed straight into typed
+//! fields (no intermediate JSON map), and their strings are kept in one allocation, because
+//! the cache holds many of them.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
 
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use crate::json;
 use crate::reject::Rejection;
+
+/// A string that borrows from the input when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// `null` is a wrong type, not an absent claim: `Option<T>` would take it as `None`.
+fn present_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Text<'de>>, D::Error> {
+    Text::deserialize(d).map(Some)
+}
+
+/// A NumericDate (RFC 7519 §2): any finite JSON number, floored and saturated to i64, so
+/// 2^64 never wraps to 0 and 2^63 never wraps negative. Anything else (`null` included) fails.
+fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let number = serde_json::Number::deserialize(d)?;
+    if let Some(i) = number.as_i64() {
+        return Ok(Some(i));
+    }
+    if number.as_u64().is_some() {
+        return Ok(Some(i64::MAX));
+    }
+    match number.as_f64() {
+        Some(f) if f.is_finite() => Ok(Some(f.floor() as i64)),
+        _ => Err(de::Error::custom("not a NumericDate")),
+    }
+}
+
+/// `aud`: a string or an array of strings (RFC 7519 §4.1.3).
+fn audience<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Text<'de>>>, D::Error> {
+    struct AudienceVisitor;
+    impl<'de> Visitor<'de> for AudienceVisitor {
+        type Value = Vec<Text<'de>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an array of strings")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(vec![Text(Cow::Borrowed(v))])
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![Text(Cow::Owned(v.to_string()))])
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<Text<'de>>()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    d.deserialize_any(AudienceVisitor).map(Some)
+}
+
+/// The registered claims as they appear in the JSON; unknown members are skipped, a repeated
+/// registered member is an error (serde refuses duplicate fields, escaped spellings included).
+#[derive(Deserialize)]
+struct RawClaims<'a> {
+    #[serde(default, deserialize_with = "numeric_date")]
+    exp: Option<i64>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    nbf: Option<i64>,
+    #[serde(default, deserialize_with = "numeric_date")]
+    iat: Option<i64>,
+    #[serde(default, borrow, deserialize_with = "present_text")]
+    iss: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "present_text")]
+    sub: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "present_text")]
+    jti: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "present_text")]
+    scope: Option<Text<'a>>,
+    #[serde(default, borrow, deserialize_with = "audience")]
+    aud: Option<Vec<Text<'a>>>,
+}
+
+const ISS: usize = 0;
+const SUB: usize = 1;
+const JTI: usize = 2;
+const SCOPE: usize = 3;
+/// Fixed string fields before the audiences in `ends`.
+const FIXED: usize = 4;
+/// Bit in `present` that says `aud` was present.
+const AUD: usize = FIXED;
 
 /// Typed registered claims of a verified token.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -16,72 +122,92 @@ pub struct Claims {
     pub nbf: Option<i64>,
     /// `iat`, likewise.
     pub iat: Option<i64>,
-    /// `iss`.
-    pub iss: Option<Box<str>>,
-    /// `sub`.
-    pub sub: Option<Box<str>>,
-    /// `jti`.
-    pub jti: Option<Box<str>>,
-    /// `aud`, a string or an array of strings, as a list.
-    pub aud: Option<Box<[Box<str>]>>,
-    /// `scope`, the space-separated string of RFC 8693 §4.2 / RFC 9068.
-    pub scope: Option<Box<str>>,
-}
-
-/// A NumericDate (RFC 7519 §2): any finite JSON number, floored and saturated to i64, so
-/// 2^64 never wraps to 0 and 2^63 never wraps negative.
-fn numeric_date(value: &Value) -> Result<i64, Rejection> {
-    let Value::Number(number) = value else { return Err(Rejection::BadClaims) };
-    if let Some(i) = number.as_i64() {
-        return Ok(i);
-    }
-    if number.as_u64().is_some() {
-        return Ok(i64::MAX);
-    }
-    match number.as_f64() {
-        Some(f) if f.is_finite() => Ok(f.floor() as i64),
-        _ => Err(Rejection::BadClaims),
-    }
-}
-
-fn time(map: &Map<String, Value>, name: &str) -> Result<Option<i64>, Rejection> {
-    map.get(name).map(numeric_date).transpose()
-}
-
-fn string(map: &Map<String, Value>, name: &str) -> Result<Option<Box<str>>, Rejection> {
-    match map.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str().into())),
-        Some(_) => Err(Rejection::BadClaims),
-    }
-}
-
-fn audience(map: &Map<String, Value>) -> Result<Option<Box<[Box<str>]>>, Rejection> {
-    match map.get("aud") {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(vec![s.as_str().into()].into())),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|item| item.as_str().map(Box::from).ok_or(Rejection::BadClaims))
-            .collect::<Result<Vec<_>, _>>()
-            .map(|list| Some(list.into())),
-        Some(_) => Err(Rejection::BadClaims),
-    }
+    /// `iss`, `sub`, `jti`, `scope` and every audience, one after another.
+    text: Box<str>,
+    /// End offsets in `text`: the four fixed fields, then one per audience.
+    ends: Box<[u32]>,
+    /// Bit i: fixed field i is present; bit `AUD`: `aud` is present.
+    present: u8,
 }
 
 impl Claims {
-    /// Reads the registered claims from a parsed claims object.
-    pub fn from_object(map: &Map<String, Value>) -> Result<Claims, Rejection> {
+    /// Parses a decoded claims segment: depth-checked, a JSON object, typed registered claims.
+    pub fn parse(bytes: &[u8]) -> Result<Claims, Rejection> {
+        json::check_depth(bytes, json::MAX_DEPTH).map_err(|_| Rejection::Malformed)?;
+        // serde would also take a JSON array as a struct: only an object is a claims set.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(Rejection::Malformed);
+        }
+        let raw: RawClaims<'_> = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => Rejection::BadClaims,
+            _ => Rejection::Malformed,
+        })?;
+        let fixed = [raw.iss, raw.sub, raw.jti, raw.scope];
+        let audiences = raw.aud.as_deref().unwrap_or_default();
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(FIXED + audiences.len());
+        let mut present = 0u8;
+        for (i, field) in fixed.iter().enumerate() {
+            if let Some(Text(value)) = field {
+                text.push_str(value);
+                present |= 1 << i;
+            }
+            ends.push(u32::try_from(text.len()).map_err(|_| Rejection::Malformed)?);
+        }
+        if raw.aud.is_some() {
+            present |= 1 << AUD;
+        }
+        for Text(audience) in audiences {
+            text.push_str(audience);
+            ends.push(u32::try_from(text.len()).map_err(|_| Rejection::Malformed)?);
+        }
         Ok(Claims {
-            exp: time(map, "exp")?,
-            nbf: time(map, "nbf")?,
-            iat: time(map, "iat")?,
-            iss: string(map, "iss")?,
-            sub: string(map, "sub")?,
-            jti: string(map, "jti")?,
-            aud: audience(map)?,
-            scope: string(map, "scope")?,
+            exp: raw.exp,
+            nbf: raw.nbf,
+            iat: raw.iat,
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+            present,
         })
+    }
+
+    fn span(&self, index: usize) -> &str {
+        let start = match index {
+            0 => 0,
+            i => self.ends.get(i - 1).copied().unwrap_or(0) as usize,
+        };
+        let end = self.ends.get(index).copied().unwrap_or(0) as usize;
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    fn fixed(&self, index: usize) -> Option<&str> {
+        (self.present & (1 << index) != 0).then(|| self.span(index))
+    }
+
+    /// `iss`.
+    pub fn iss(&self) -> Option<&str> {
+        self.fixed(ISS)
+    }
+
+    /// `sub`.
+    pub fn sub(&self) -> Option<&str> {
+        self.fixed(SUB)
+    }
+
+    /// `jti`.
+    pub fn jti(&self) -> Option<&str> {
+        self.fixed(JTI)
+    }
+
+    /// `scope`, the space-separated string of RFC 8693 §4.2 / RFC 9068.
+    pub fn scope(&self) -> Option<&str> {
+        self.fixed(SCOPE)
+    }
+
+    /// The audiences (`aud` as a string counts as one), or `None` without `aud`.
+    pub fn audiences(&self) -> Option<impl Iterator<Item = &str>> {
+        (self.present & (1 << AUD) != 0)
+            .then(|| (FIXED..self.ends.len()).map(move |index| self.span(index)))
     }
 
     /// Whether the named registered claim is present; `None` for a name that is not one of
@@ -91,70 +217,89 @@ impl Claims {
             "exp" => self.exp.is_some(),
             "nbf" => self.nbf.is_some(),
             "iat" => self.iat.is_some(),
-            "iss" => self.iss.is_some(),
-            "sub" => self.sub.is_some(),
-            "jti" => self.jti.is_some(),
-            "aud" => self.aud.is_some(),
-            "scope" => self.scope.is_some(),
+            "iss" => self.iss().is_some(),
+            "sub" => self.sub().is_some(),
+            "jti" => self.jti().is_some(),
+            "scope" => self.scope().is_some(),
+            "aud" => self.present & (1 << AUD) != 0,
             _ => return None,
         })
     }
 
     /// Whether `scope` lists `wanted` as one exact space-separated item.
     pub fn has_scope(&self, wanted: &str) -> bool {
-        self.scope.as_deref().is_some_and(|scope| scope.split(' ').any(|item| item == wanted))
+        self.scope().is_some_and(|scope| scope.split(' ').any(|item| item == wanted))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn claims(value: Value) -> Result<Claims, Rejection> {
-        Claims::from_object(value.as_object().unwrap())
+    fn claims(json: &str) -> Result<Claims, Rejection> {
+        Claims::parse(json.as_bytes())
     }
 
     #[test]
     fn numeric_dates() {
-        let c = claims(json!({"exp": 1.9e9, "nbf": -5, "iat": 18446744073709551615u64})).unwrap();
+        let c = claims(r#"{"exp": 1.9e9, "nbf": -5, "iat": 18446744073709551615}"#).unwrap();
         assert_eq!(c.exp, Some(1_900_000_000));
         assert_eq!(c.nbf, Some(-5));
         assert_eq!(c.iat, Some(i64::MAX));
-        let huge: Value = serde_json::from_str(r#"{"nbf": 18446744073709551616}"#).unwrap();
-        assert_eq!(claims(huge).unwrap().nbf, Some(i64::MAX));
-        let neg_zero: Value = serde_json::from_str(r#"{"exp": -0}"#).unwrap();
-        assert_eq!(claims(neg_zero).unwrap().exp, Some(0));
-        assert_eq!(claims(json!({"exp": 1.5})).unwrap().exp, Some(1));
+        assert_eq!(claims(r#"{"nbf": 18446744073709551616}"#).unwrap().nbf, Some(i64::MAX));
+        assert_eq!(claims(r#"{"exp": -0}"#).unwrap().exp, Some(0));
+        assert_eq!(claims(r#"{"exp": 1.5}"#).unwrap().exp, Some(1));
     }
 
     #[test]
     fn wrong_types_are_invalid_not_absent() {
         for bad in [
-            json!({"exp": "99999999999"}),
-            json!({"exp": null}),
-            json!({"nbf": true}),
-            json!({"iat": [1]}),
-            json!({"iss": ["a"]}),
-            json!({"iss": null}),
-            json!({"aud": {"a": 1}}),
-            json!({"aud": 5}),
-            json!({"aud": ["a", 1]}),
-            json!({"sub": {"x": 1}}),
-            json!({"scope": ["a"]}),
+            r#"{"exp": "99999999999"}"#,
+            r#"{"exp": null}"#,
+            r#"{"nbf": true}"#,
+            r#"{"iat": [1]}"#,
+            r#"{"iss": ["a"]}"#,
+            r#"{"iss": null}"#,
+            r#"{"aud": {"a": 1}}"#,
+            r#"{"aud": 5}"#,
+            r#"{"aud": null}"#,
+            r#"{"aud": ["a", 1]}"#,
+            r#"{"sub": {"x": 1}}"#,
+            r#"{"scope": ["a"]}"#,
         ] {
-            assert_eq!(claims(bad.clone()), Err(Rejection::BadClaims), "{bad}");
+            assert_eq!(claims(bad), Err(Rejection::BadClaims), "{bad}");
         }
     }
 
     #[test]
-    fn audience_and_scope() {
-        let c = claims(json!({"aud": ["a", "b"], "scope": "orders:read  profile"})).unwrap();
-        assert_eq!(c.aud.as_deref().map(<[_]>::len), Some(2));
+    fn duplicates_and_non_objects_are_refused() {
+        assert!(claims(r#"{"exp":1,"exp":2}"#).is_err());
+        assert!(claims(r#"{"exp":1,"\u0065xp":2}"#).is_err());
+        assert!(claims(r#"{"iss":"a","iss":"b"}"#).is_err());
+        for bad in ["[]", "[1,2]", "\"x\"", "{", "{}x", "\u{feff}{}", r#"{"a":NaN}"#, ""] {
+            assert!(claims(bad).is_err(), "{bad:?}");
+        }
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(claims(&deep), Err(Rejection::Malformed));
+    }
+
+    #[test]
+    fn strings_audiences_and_scopes() {
+        let c = claims(
+            r#"{"iss":"https:\/\/i","sub":"al\u0069ce","aud":["a","b"],"scope":"orders:read  profile","x":{"y":[1]}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.iss(), Some("https://i"));
+        assert_eq!(c.sub(), Some("alice"));
+        assert_eq!(c.jti(), None);
+        assert_eq!(c.audiences().unwrap().collect::<Vec<_>>(), ["a", "b"]);
         assert!(c.has_scope("orders:read") && c.has_scope("profile"));
         assert!(!c.has_scope("orders") && !c.has_scope("orders:read profile"));
         assert_eq!(c.has_registered("aud"), Some(true));
         assert_eq!(c.has_registered("tenant"), None);
-        assert_eq!(claims(json!({"aud": []})).unwrap().aud.as_deref().map(<[_]>::len), Some(0));
+        let empty = claims(r#"{"aud": []}"#).unwrap();
+        assert_eq!(empty.audiences().unwrap().count(), 0);
+        assert!(claims(r#"{"aud": "one"}"#).unwrap().audiences().unwrap().eq(["one"]));
+        assert!(claims("{}").unwrap().audiences().is_none());
     }
 }

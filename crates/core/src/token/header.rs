@@ -1,8 +1,11 @@
 //! The JOSE header: what CredentialFlow reads from it, and what makes it refuse a token.
 
-use serde_json::{Map, Value};
+use serde::de::{Deserializer, IgnoredAny};
+use serde::Deserialize;
+use serde_json::Value;
 
 use crate::alg::Algorithm;
+use crate::json;
 use crate::reject::Rejection;
 
 /// The header fields that matter. Key-carrying fields (`jwk`, `jku`, `x5u`, `x5c`) are never
@@ -17,39 +20,76 @@ pub struct JoseHeader {
     pub typ: Option<Box<str>>,
 }
 
-fn optional_string(map: &Map<String, Value>, name: &str) -> Result<Option<Box<str>>, Rejection> {
-    match map.get(name) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.as_str().into())),
-        Some(_) => Err(Rejection::BadHeader),
-    }
+/// Present in any form, `null` included.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// Present with its value, `null` included (`Option<Value>` would read `null` as absent).
+fn present_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// A string member; `null` or another type is an error.
+fn present_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+/// The header members read, straight from the JSON; serde refuses a repeated member among
+/// these (escaped spellings included), unknown members are skipped.
+#[derive(Deserialize)]
+struct RawHeader {
+    #[serde(default, deserialize_with = "present_string")]
+    alg: Option<String>,
+    #[serde(default, deserialize_with = "present_string")]
+    kid: Option<String>,
+    #[serde(default, deserialize_with = "present_string")]
+    typ: Option<String>,
+    #[serde(default, deserialize_with = "present_value")]
+    cty: Option<Value>,
+    #[serde(default, deserialize_with = "present_value")]
+    b64: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+    #[serde(default, deserialize_with = "present")]
+    enc: bool,
+    #[serde(default, deserialize_with = "present")]
+    zip: bool,
 }
 
 impl JoseHeader {
-    /// Reads a parsed header object.
-    pub fn from_object(map: &Map<String, Value>) -> Result<JoseHeader, Rejection> {
-        let alg = match map.get("alg") {
-            Some(Value::String(name)) => {
-                Algorithm::from_name(name.as_bytes()).ok_or(Rejection::BadHeader)?
-            }
-            _ => return Err(Rejection::BadHeader),
-        };
+    /// Parses a decoded header segment.
+    pub fn parse(bytes: &[u8]) -> Result<JoseHeader, Rejection> {
+        json::check_depth(bytes, json::MAX_DEPTH).map_err(|_| Rejection::Malformed)?;
+        // serde would also take a JSON array as a struct: only an object is a header.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(Rejection::Malformed);
+        }
+        let raw: RawHeader = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => Rejection::BadHeader,
+            _ => Rejection::Malformed,
+        })?;
+        let alg = raw
+            .alg
+            .as_deref()
+            .and_then(|name| Algorithm::from_name(name.as_bytes()))
+            .ok_or(Rejection::BadHeader)?;
         // No JWS extension is understood, so any `crit` makes the token invalid
         // (RFC 7515 §4.1.11); JWE (`enc`), compression (`zip`) and unencoded payloads
         // (`b64`, RFC 7797) are not JWTs we accept.
-        if map.contains_key("crit") || map.contains_key("enc") || map.contains_key("zip") {
+        if raw.crit || raw.enc || raw.zip {
             return Err(Rejection::BadHeader);
         }
-        if map.get("b64").is_some_and(|b64| b64 != &Value::Bool(true)) {
+        if raw.b64.is_some_and(|b64| b64 != Value::Bool(true)) {
             return Err(Rejection::BadHeader);
         }
         // A nested JWT would need a second verification that is not offered.
-        if let Some(Value::String(cty)) = map.get("cty") {
+        if let Some(Value::String(cty)) = &raw.cty {
             if cty.eq_ignore_ascii_case("JWT") {
                 return Err(Rejection::BadHeader);
             }
         }
-        Ok(JoseHeader { alg, kid: optional_string(map, "kid")?, typ: optional_string(map, "typ")? })
+        Ok(JoseHeader { alg, kid: raw.kid.map(Into::into), typ: raw.typ.map(Into::into) })
     }
 }
 
@@ -59,7 +99,7 @@ mod tests {
     use serde_json::json;
 
     fn header(value: Value) -> Result<JoseHeader, Rejection> {
-        JoseHeader::from_object(value.as_object().unwrap())
+        JoseHeader::parse(value.to_string().as_bytes())
     }
 
     #[test]
@@ -89,5 +129,15 @@ mod tests {
             assert!(header(bad.clone()).is_err(), "{bad}");
         }
         assert!(header(json!({"alg":"RS256","b64":true,"cty":"JSON"})).is_ok());
+        for bad in [
+            r#"{"alg":"RS256","alg":"HS256"}"#,
+            r#"{"alg":"RS256","\u0061lg":"HS256"}"#,
+            r#"["RS256"]"#,
+            r#"{"alg":"RS256","crit":null}"#,
+            r#"{"alg":"RS256","b64":null}"#,
+            r#"{"alg":"RS256","kid":null}"#,
+        ] {
+            assert!(JoseHeader::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
     }
 }

@@ -47,7 +47,8 @@ pub fn parse(token: &[u8]) -> Result<UnverifiedJws<'_>, Rejection> {
     if header_segment.is_empty() || payload_segment.is_empty() || signature_segment.is_empty() {
         return Err(Rejection::Malformed);
     }
-    let header = JoseHeader::from_object(&decode_object(header_segment)?)?;
+    let header_json = b64::decode(header_segment).ok_or(Rejection::Malformed)?;
+    let header = JoseHeader::parse(&header_json)?;
     // Strict decoding: non-canonical spellings would let one signed token take many forms.
     let signature = b64::decode(signature_segment).ok_or(Rejection::Malformed)?;
     let signing_input = &token[..header_segment.len() + 1 + payload_segment.len()];

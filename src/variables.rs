@@ -144,11 +144,11 @@ unsafe extern "C" fn get_header(
 ) -> ngx_int_t {
     entry(r, v, "$credentialflow_header_", |r| {
         let text = suffix(data, HEADER_PREFIX).and_then(|name| {
-            let header = &decision(r)?.token.as_ref()?.header;
+            let token = decision(r)?.token.as_ref()?;
             match name.as_str() {
-                "alg" => Some(header.alg.name().to_string()),
-                "kid" => header.kid.as_deref().map(str::to_string),
-                "typ" => header.typ.as_deref().map(str::to_string),
+                "alg" => Some(token.alg.name().to_string()),
+                "kid" => token.claims.kid().map(str::to_string),
+                "typ" => token.claims.typ().map(str::to_string),
                 _ => None,
             }
         });

@@ -80,11 +80,10 @@ mod tests {
     use super::*;
     use crate::alg::Algorithm;
     use crate::token::claims::Claims;
-    use crate::token::header::JoseHeader;
 
     fn verified(exp: Option<i64>) -> Arc<VerifiedToken> {
         Arc::new(VerifiedToken {
-            header: JoseHeader { alg: Algorithm::HS256, kid: None, typ: None },
+            alg: Algorithm::HS256,
             claims: {
                 let mut claims = Claims::parse(br#"{"sub":"alice"}"#).unwrap();
                 claims.exp = exp;

@@ -7,15 +7,15 @@ use crate::crypto_provider::RingVerifier;
 use crate::keys::{kid_matches, VerifyKey};
 use crate::reject::Rejection;
 use crate::token::claims::Claims;
-use crate::token::header::JoseHeader;
 use crate::token::{b64, jws};
 
-/// A token whose signature verified, with its typed header and claims.
+/// A token whose signature verified: its algorithm and typed claims (with the header's `kid`
+/// and `typ`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
-    /// The JOSE header.
-    pub header: JoseHeader,
-    /// The registered claims.
+    /// The algorithm that verified it.
+    pub alg: Algorithm,
+    /// The registered claims, `kid` and `typ`.
     pub claims: Claims,
 }
 
@@ -126,7 +126,9 @@ impl Verifier {
             return Err(Rejection::BadSignature);
         }
         let payload = b64::decode(jws.payload_segment).ok_or(Rejection::Malformed)?;
-        let claims = Claims::parse(&payload)?;
-        Ok(VerifiedToken { header: jws.header, claims })
+        let header = &jws.header;
+        let claims =
+            Claims::parse_with_header(&payload, header.kid.as_deref(), header.typ.as_deref())?;
+        Ok(VerifiedToken { alg, claims })
     }
 }

@@ -108,10 +108,14 @@ const ISS: usize = 0;
 const SUB: usize = 1;
 const JTI: usize = 2;
 const SCOPE: usize = 3;
-/// Fixed string fields before the audiences in `ends`.
-const FIXED: usize = 4;
+const KID: usize = 4;
+const TYP: usize = 5;
+/// Fixed string fields before the audiences.
+const FIXED: usize = 6;
 /// Bit in `present` that says `aud` was present.
 const AUD: usize = FIXED;
+/// Span ends kept inline: the fixed fields and one audience (the usual case).
+const INLINE: usize = FIXED + 1;
 
 /// Typed registered claims of a verified token.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -122,17 +126,27 @@ pub struct Claims {
     pub nbf: Option<i64>,
     /// `iat`, likewise.
     pub iat: Option<i64>,
-    /// `iss`, `sub`, `jti`, `scope` and every audience, one after another.
+    /// `iss`, `sub`, `jti`, `scope`, the header's `kid` and `typ`, then every audience, one
+    /// after another in one allocation.
     text: Box<str>,
-    /// End offsets in `text`: the four fixed fields, then one per audience.
-    ends: Box<[u32]>,
+    /// End offsets in `text` of the fixed fields and the first audience.
+    ends: [u32; INLINE],
+    /// End offsets of further audiences (empty, and unallocated, for most tokens).
+    more_ends: Box<[u32]>,
+    /// How many audiences there are.
+    audiences: u32,
     /// Bit i: fixed field i is present; bit `AUD`: `aud` is present.
     present: u8,
 }
 
 impl Claims {
     /// Parses a decoded claims segment: depth-checked, a JSON object, typed registered claims.
-    pub fn parse(bytes: &[u8]) -> Result<Claims, Rejection> {
+    /// The header's `kid` and `typ` are kept alongside, in the same allocation.
+    pub fn parse_with_header(
+        bytes: &[u8],
+        kid: Option<&str>,
+        typ: Option<&str>,
+    ) -> Result<Claims, Rejection> {
         json::check_depth(bytes, json::MAX_DEPTH).map_err(|_| Rejection::Malformed)?;
         // serde would also take a JSON array as a struct: only an object is a claims set.
         if bytes.trim_ascii_start().first() != Some(&b'{') {
@@ -142,42 +156,64 @@ impl Claims {
             serde_json::error::Category::Data => Rejection::BadClaims,
             _ => Rejection::Malformed,
         })?;
-        let fixed = [raw.iss, raw.sub, raw.jti, raw.scope];
+        let fixed: [Option<&str>; FIXED] = [
+            raw.iss.as_ref().map(|t| &*t.0),
+            raw.sub.as_ref().map(|t| &*t.0),
+            raw.jti.as_ref().map(|t| &*t.0),
+            raw.scope.as_ref().map(|t| &*t.0),
+            kid,
+            typ,
+        ];
         let audiences = raw.aud.as_deref().unwrap_or_default();
         let mut text = String::new();
         let mut ends = Vec::with_capacity(FIXED + audiences.len());
         let mut present = 0u8;
-        for (i, field) in fixed.iter().enumerate() {
-            if let Some(Text(value)) = field {
+        let end = |text: &String| u32::try_from(text.len()).map_err(|_| Rejection::Malformed);
+        for (i, field) in fixed.into_iter().enumerate() {
+            if let Some(value) = field {
                 text.push_str(value);
                 present |= 1 << i;
             }
-            ends.push(u32::try_from(text.len()).map_err(|_| Rejection::Malformed)?);
+            ends.push(end(&text)?);
         }
         if raw.aud.is_some() {
             present |= 1 << AUD;
         }
         for Text(audience) in audiences {
             text.push_str(audience);
-            ends.push(u32::try_from(text.len()).map_err(|_| Rejection::Malformed)?);
+            ends.push(end(&text)?);
         }
+        let mut inline = [0u32; INLINE];
+        let split = ends.len().min(INLINE);
+        inline[..split].copy_from_slice(&ends[..split]);
         Ok(Claims {
             exp: raw.exp,
             nbf: raw.nbf,
             iat: raw.iat,
             text: text.into_boxed_str(),
-            ends: ends.into_boxed_slice(),
+            ends: inline,
+            more_ends: ends[split..].into(),
+            audiences: u32::try_from(audiences.len()).map_err(|_| Rejection::Malformed)?,
             present,
         })
     }
 
-    fn span(&self, index: usize) -> &str {
-        let start = match index {
-            0 => 0,
-            i => self.ends.get(i - 1).copied().unwrap_or(0) as usize,
+    /// [`Claims::parse_with_header`] without header fields.
+    pub fn parse(bytes: &[u8]) -> Result<Claims, Rejection> {
+        Claims::parse_with_header(bytes, None, None)
+    }
+
+    fn end(&self, index: usize) -> usize {
+        let end = match index.checked_sub(INLINE) {
+            None => self.ends.get(index),
+            Some(extra) => self.more_ends.get(extra),
         };
-        let end = self.ends.get(index).copied().unwrap_or(0) as usize;
-        self.text.get(start..end).unwrap_or_default()
+        end.copied().unwrap_or(0) as usize
+    }
+
+    fn span(&self, index: usize) -> &str {
+        let start = index.checked_sub(1).map_or(0, |previous| self.end(previous));
+        self.text.get(start..self.end(index)).unwrap_or_default()
     }
 
     fn fixed(&self, index: usize) -> Option<&str> {
@@ -204,10 +240,21 @@ impl Claims {
         self.fixed(SCOPE)
     }
 
+    /// The header's `kid`.
+    pub fn kid(&self) -> Option<&str> {
+        self.fixed(KID)
+    }
+
+    /// The header's `typ`.
+    pub fn typ(&self) -> Option<&str> {
+        self.fixed(TYP)
+    }
+
     /// The audiences (`aud` as a string counts as one), or `None` without `aud`.
     pub fn audiences(&self) -> Option<impl Iterator<Item = &str>> {
+        let count = self.audiences as usize;
         (self.present & (1 << AUD) != 0)
-            .then(|| (FIXED..self.ends.len()).map(move |index| self.span(index)))
+            .then(|| (FIXED..FIXED + count).map(move |index| self.span(index)))
     }
 
     /// Whether the named registered claim is present; `None` for a name that is not one of
@@ -301,5 +348,12 @@ mod tests {
         assert_eq!(empty.audiences().unwrap().count(), 0);
         assert!(claims(r#"{"aud": "one"}"#).unwrap().audiences().unwrap().eq(["one"]));
         assert!(claims("{}").unwrap().audiences().is_none());
+        let many = claims(r#"{"aud":["a","bb","ccc"],"sub":"s"}"#).unwrap();
+        assert_eq!(many.audiences().unwrap().collect::<Vec<_>>(), ["a", "bb", "ccc"]);
+        let with_header = Claims::parse_with_header(br#"{"sub":"s"}"#, Some("k1"), None).unwrap();
+        assert_eq!(
+            (with_header.sub(), with_header.kid(), with_header.typ()),
+            (Some("s"), Some("k1"), None)
+        );
     }
 }

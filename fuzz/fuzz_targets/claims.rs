@@ -1,0 +1,99 @@
+//! Typed claims (`Claims::parse_with_header`: serde straight into one-allocation spans),
+//! checked against a plain `serde_json::Value` reading of the same bytes.
+//!
+//! Input: `KID \n TYP \n CLAIMS_JSON` when it has two newlines (an empty line: no kid/typ),
+//! else the whole input is the claims JSON.
+#![no_main]
+
+use credentialflow_core::json::parse_object;
+use credentialflow_core::token::claims::Claims;
+use libfuzzer_sys::fuzz_target;
+use serde_json::{Map, Value};
+
+fn nonempty(b: &[u8]) -> Option<&str> {
+    std::str::from_utf8(b).ok().filter(|s| !s.is_empty())
+}
+
+fn split(data: &[u8]) -> (Option<&str>, Option<&str>, &[u8]) {
+    let mut parts = data.splitn(3, |&b| b == b'\n');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(kid), Some(typ), Some(json)) => {
+            match (std::str::from_utf8(kid), std::str::from_utf8(typ)) {
+                (Ok(_), Ok(_)) => (nonempty(kid), nonempty(typ), json),
+                _ => (None, None, data),
+            }
+        }
+        _ => (None, None, data),
+    }
+}
+
+/// What the claims must read as, from the JSON object.
+fn date(map: &Map<String, Value>, name: &str) -> Option<Option<i64>> {
+    match map.get(name) {
+        None => Some(None),
+        Some(Value::Number(n)) => Some(Some(match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => i,
+            (None, Some(_), _) => i64::MAX,
+            (None, None, Some(f)) if f.is_finite() => f.floor() as i64,
+            _ => return None,
+        })),
+        Some(_) => None,
+    }
+}
+
+fn text<'a>(map: &'a Map<String, Value>, name: &str) -> Option<Option<&'a str>> {
+    match map.get(name) {
+        None => Some(None),
+        Some(Value::String(s)) => Some(Some(s)),
+        Some(_) => None,
+    }
+}
+
+fn audiences(map: &Map<String, Value>) -> Option<Option<Vec<&str>>> {
+    match map.get("aud") {
+        None => Some(None),
+        Some(Value::String(s)) => Some(Some(vec![s])),
+        Some(Value::Array(items)) => {
+            items.iter().map(Value::as_str).collect::<Option<_>>().map(Some)
+        }
+        Some(_) => None,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (kid, typ, json) = split(data);
+    let parsed = Claims::parse_with_header(json, kid, typ);
+    if let Ok(claims) = &parsed {
+        assert_eq!(claims.kid(), kid);
+        assert_eq!(claims.typ(), typ);
+        for name in ["exp", "nbf", "iat", "iss", "sub", "jti", "scope", "aud"] {
+            assert!(claims.has_registered(name).is_some());
+        }
+        assert_eq!(claims.has_registered("x"), None);
+        let _ = claims.clone() == *claims;
+    }
+    // The reference: a strict JSON object (no duplicate member at all) read with Value.
+    let Ok(map) = parse_object(json) else { return };
+    let expected = (|| {
+        Some((
+            [date(&map, "exp")?, date(&map, "nbf")?, date(&map, "iat")?],
+            [text(&map, "iss")?, text(&map, "sub")?, text(&map, "jti")?, text(&map, "scope")?],
+            audiences(&map)?,
+        ))
+    })();
+    match (expected, parsed) {
+        (Some((dates, texts, aud)), Ok(claims)) => {
+            assert_eq!([claims.exp, claims.nbf, claims.iat], dates);
+            assert_eq!([claims.iss(), claims.sub(), claims.jti(), claims.scope()], texts);
+            assert_eq!(claims.audiences().map(|a| a.collect::<Vec<_>>()), aud);
+            for name in ["exp", "nbf", "iat", "iss", "sub", "jti", "scope", "aud"] {
+                assert_eq!(claims.has_registered(name), Some(map.contains_key(name)), "{name}");
+            }
+        }
+        // Well-typed registered claims in a strict object always parse.
+        (Some(_), Err(e)) => panic!("strict object with well-typed claims refused: {e:?}"),
+        // A mistyped registered claim is never accepted (never read as absent).
+        (None, Ok(_)) => panic!("mistyped registered claim accepted"),
+        (None, Err(_)) => {}
+    }
+});

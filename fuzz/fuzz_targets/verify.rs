@@ -1,0 +1,79 @@
+//! JWS parsing, signature verification and a location's whole decision (cache, claims,
+//! policy, revocation, forwarded claims, scopes).
+//!
+//! Input: either a raw compact token, or — when it starts with `{` — `HEADER_JSON \n
+//! PAYLOAD_JSON`, which is minted into a token signed with the fixture key that the header's
+//! `alg` names, so the fuzzer gets past the signature into claim and policy handling.
+#![no_main]
+
+use credentialflow_core::claims_view::ClaimsView;
+use credentialflow_core::reject::Rejection;
+use credentialflow_core::token::extract::is_b64token;
+use credentialflow_core::token::jws;
+use credentialflow_core::TokenCache;
+use credentialflow_fuzz::{
+    guard, mint, AUDIENCE, ISSUER, LEEWAY, NOW, REVOKED_JTI, REVOKED_SUB, SCOPE,
+};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if data.first() == Some(&b'{') {
+        let split = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
+        let (header, payload) = (&data[..split], data.get(split + 1..).unwrap_or_default());
+        check(&mint(header, payload));
+    } else {
+        check(data);
+    }
+});
+
+fn check(token: &[u8]) {
+    let guard = guard();
+    if let Ok(parsed) = jws::parse(token) {
+        assert!(token.starts_with(parsed.signing_input));
+        assert_eq!(jws::payload_segment(token), Some(parsed.payload_segment));
+    }
+    let verified = guard.verifier.verify(token);
+    if let Ok(token_ok) = &verified {
+        let view = ClaimsView::new(token_ok, token);
+        for name in ["sub", "scope", "aud", "exp", "custom", "nested"] {
+            let _ = view.has_claim(name);
+            let _ = view.text(name);
+        }
+    }
+    // A fresh cache per input keeps runs reproducible: miss, hit, then expiry.
+    let mut cache = TokenCache::new(2);
+    for now in [NOW, NOW, NOW + 7200] {
+        let decision = guard.check(token, &mut cache, now);
+        if token.len() > guard.max_token_size {
+            assert_eq!(decision.verdict.err(), Some(Rejection::TooLarge));
+            continue;
+        }
+        match &verified {
+            // On a miss, the guard refuses what is not b64token syntax before verifying.
+            _ if !is_b64token(token) => {
+                assert!(decision.token.is_none());
+                assert_eq!(decision.verdict.as_ref().err(), Some(&Rejection::BadCredentialSyntax));
+            }
+            // The cache never turns a rejected token into a verified one.
+            Err(rejection) => {
+                assert!(decision.token.is_none());
+                assert_eq!(decision.verdict.as_ref().err(), Some(rejection));
+            }
+            Ok(verified) => assert_eq!(decision.token.as_deref(), Some(verified)),
+        }
+        if let Ok(values) = &decision.verdict {
+            let claims = &decision.token.as_ref().unwrap().claims;
+            assert_eq!(values.len(), guard.forwarded.len());
+            assert!(claims.exp.is_some_and(|exp| now < exp.saturating_add(LEEWAY)));
+            assert!(claims.sub().is_some());
+            assert_eq!(claims.iss(), Some(ISSUER));
+            assert!(claims.audiences().is_some_and(|mut a| a.any(|a| a == AUDIENCE)));
+            assert!(claims.has_scope(SCOPE));
+            assert_ne!(claims.jti(), Some(REVOKED_JTI));
+            assert_ne!(claims.sub(), Some(REVOKED_SUB));
+            for value in values.iter().flatten() {
+                assert!(!value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0), "{value:?}");
+            }
+        }
+    }
+}

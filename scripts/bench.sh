@@ -31,6 +31,9 @@
 #                          instructions (Ir) per request, and the delta to plain; annotated
 #                          profiles in OUT/callgrind/ (for when `perf stat -e instructions`
 #                          does not work, e.g. in a VM)
+#   --perf                 also sample the worker with `perf record -e cpu-clock` during each
+#                          measured run (a software event: works in VMs without hardware
+#                          counters); reports per DSO and symbol in OUT/perf/
 #   --port N               listen port (default 18480)
 #   --out DIR              results directory (default target/bench/YYYYmmdd-HHMMSS)
 #   --no-build             skip scripts/build.sh --release, use the last release build
@@ -44,7 +47,7 @@ root=$(pwd)
 bench_dir="$root/scripts/bench"
 
 duration=10 runs=3 connections=32 warmup=1 port=18480 build=1 entries=100000 pool=12000
-wait_quiet=0 filter="" out="" callgrind=0
+wait_quiet=0 filter="" out="" callgrind=0 perf=0
 peers=()
 ALGS=(HS256 RS256 PS256 ES256 ES384 EdDSA)
 ISS="https://issuer.bench.example"
@@ -69,6 +72,7 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --no-build) build=0; shift ;;
         --callgrind) callgrind=1; shift ;;
+        --perf) perf=1; shift ;;
         -l|--list) list_only=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
@@ -126,6 +130,8 @@ fi
 for tool in wrk taskset curl python3 cargo; do
     command -v $tool >/dev/null || die "$tool is required (Debian: apt-get install wrk util-linux curl)"
 done
+[ $perf = 0 ] || command -v perf >/dev/null || die "--perf needs perf (Debian: apt-get install linux-perf)"
+[ $callgrind = 0 ] || command -v valgrind >/dev/null || die "--callgrind needs valgrind"
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (nginx on CPU 0, wrk on CPU 1)"
 
 # ------------------------------------------------------------------------------------------
@@ -389,11 +395,27 @@ run_one() { # SCENARIO RUN
     local worker
     worker=$(worker_pid)
     c0=$(cpu_ticks "$worker")
+    local perf_pid=""
+    if [ $perf = 1 ]; then
+        mkdir -p "$out/perf"
+        perf record -q -e cpu-clock -F 999 -g -p "$worker" -o "$out/perf/$scenario_name-$run.data" \
+            -- sleep "$duration" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     t0=$(date +%s.%N)
     taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$bench_dir/wrk.lua" \
         "$url" -- "$mode" "$tokens" "$state" >"$out/wrk/$scenario_name-$run.txt"
     t1=$(date +%s.%N)
     c1=$(cpu_ticks "$worker")
+    if [ -n "$perf_pid" ]; then
+        wait "$perf_pid" || true
+        perf report -i "$out/perf/$scenario_name-$run.data" --no-children --sort dso,symbol \
+            --percent-limit 0.5 --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+            >"$out/perf/$scenario_name-$run.txt" || true
+        perf report -i "$out/perf/$scenario_name-$run.data" --no-children --sort dso \
+            --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+            >"$out/perf/$scenario_name-$run.dso.txt" || true
+    fi
     stop_nginx
     line=$(grep '^CFRESULT' "$out/wrk/$scenario_name-$run.txt") ||
         die "no result from wrk (see $out/wrk/$scenario_name-$run.txt)"

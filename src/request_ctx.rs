@@ -21,7 +21,7 @@ pub struct RequestCtx {
     /// The token's bytes, in the request's header memory (empty when none was found).
     raw: ngx_str_t,
     /// The verified token, whenever its signature verified.
-    pub token: Option<Arc<VerifiedToken>>,
+    pub token: Option<VerifiedToken>,
     /// Whether the verification came from the cache; `None` when nothing was verified.
     pub cache_hit: Option<bool>,
     /// The forwarded claim values, or why the request is refused.

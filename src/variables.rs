@@ -131,7 +131,7 @@ unsafe extern "C" fn get_claim(
         let text = suffix(data, CLAIM_PREFIX).and_then(|name| {
             let ctx = decision(r)?;
             let token = ctx.token.as_ref()?;
-            ClaimsView::new(token, ctx.raw()).text_ignoring_case(&name).map(Cow::into_owned)
+            ClaimsView::new(token).text_ignoring_case(&name).map(Cow::into_owned)
         });
         set_value(r, v, text.as_deref().map(str::as_bytes))
     })

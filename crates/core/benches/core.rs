@@ -121,6 +121,34 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
+    // The stages of a miss besides the signature check, on the ES256 fixture token.
+    {
+        use credentialflow_core::token::header::JoseHeader;
+        use credentialflow_core::token::{b64 as b64url, claims::Claims, extract::is_b64token};
+        let es = fixtures.iter().find(|f| f.alg == Algorithm::ES256).unwrap();
+        let token = mint(es.alg, &signing_key(es), None, &claims(now, 1));
+        let mut parts = token.split('.');
+        let (header, payload) = (parts.next().unwrap(), parts.next().unwrap());
+        let header_json = b64url::decode(header.as_bytes()).unwrap();
+        let payload_json = b64url::decode(payload.as_bytes()).unwrap();
+        let mut group = c.benchmark_group("stage");
+        group
+            .bench_function("is_b64token", |b| b.iter(|| is_b64token(black_box(token.as_bytes()))));
+        group.bench_function("b64_decode_payload", |b| {
+            b.iter(|| b64url::decode(black_box(payload.as_bytes())).unwrap().len())
+        });
+        group.bench_function("header_parse", |b| {
+            b.iter(|| JoseHeader::parse(black_box(&header_json)).unwrap().alg)
+        });
+        group.bench_function("claims_parse", |b| {
+            b.iter(|| Claims::parse_with_header(black_box(&payload_json), Some("k"), None).unwrap())
+        });
+        group.bench_function("check_depth_payload", |b| {
+            b.iter(|| credentialflow_core::json::check_depth(black_box(&payload_json), 16).is_ok())
+        });
+        group.finish();
+    }
+
     // Signature verification: ring alone, then ours.
     let mut group = c.benchmark_group("ring_verify");
     for f in &fixtures {

@@ -1,22 +1,22 @@
 //! Reading any claim of a verified token as text, for variables and forwarded headers.
 //!
-//! Typed registered claims are served from the verified token; anything else decodes the
-//! token's payload once per view (the cache does not keep the whole claims object, to stay
-//! small).
+//! Typed registered claims are served from the verified token; any other claim is looked up
+//! in the token's payload, decoded once per view (the cache does not keep the whole claims
+//! object, to stay small) and scanned for just that member.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::token::jws;
+use crate::json;
+use crate::token::{b64, jws};
 use crate::verifier::VerifiedToken;
 
-/// A verified token together with its raw text.
+/// A verified token, with its payload decoded on first need.
 pub struct ClaimsView<'a> {
     token: &'a VerifiedToken,
-    raw: &'a [u8],
-    object: OnceCell<Option<Map<String, Value>>>,
+    payload: OnceCell<Option<Vec<u8>>>,
 }
 
 /// Formats a claim value: strings as they are, arrays of strings joined by a space, anything
@@ -31,10 +31,18 @@ pub fn format_value(value: &Value) -> Cow<'_, str> {
     }
 }
 
+/// The value of a single match, as text; none or several matches: `None`.
+fn only(found: Vec<(String, Value)>) -> Option<Cow<'static, str>> {
+    match <[_; 1]>::try_from(found) {
+        Ok([(_, value)]) => Some(Cow::Owned(format_value(&value).into_owned())),
+        Err(_) => None,
+    }
+}
+
 impl<'a> ClaimsView<'a> {
-    /// A view of `token`, whose compact form is `raw`.
-    pub fn new(token: &'a VerifiedToken, raw: &'a [u8]) -> Self {
-        ClaimsView { token, raw, object: OnceCell::new() }
+    /// A view of `token`.
+    pub fn new(token: &'a VerifiedToken) -> Self {
+        ClaimsView { token, payload: OnceCell::new() }
     }
 
     /// The verified token.
@@ -42,17 +50,20 @@ impl<'a> ClaimsView<'a> {
         self.token
     }
 
-    fn object(&self) -> Option<&Map<String, Value>> {
-        self.object
-            .get_or_init(|| jws::payload_segment(self.raw).and_then(|p| jws::decode_object(p).ok()))
-            .as_ref()
+    /// The members of the claims object whose names `wanted` accepts; `None` if the payload
+    /// cannot be read as one strict JSON object (e.g. a repeated member name).
+    fn members(&self, wanted: impl Fn(&str) -> bool) -> Option<Vec<(String, Value)>> {
+        let payload = self
+            .payload
+            .get_or_init(|| jws::payload_segment(self.token.claims.token()).and_then(b64::decode));
+        json::find_members(payload.as_deref()?, wanted).ok()
     }
 
     /// Whether the claim is present.
     pub fn has_claim(&self, name: &str) -> bool {
         match self.token.claims.has_registered(name) {
             Some(present) => present,
-            None => self.object().is_some_and(|object| object.contains_key(name)),
+            None => self.members(|n| n == name).is_some_and(|found| !found.is_empty()),
         }
     }
 
@@ -69,7 +80,7 @@ impl<'a> ClaimsView<'a> {
         if let Some(text) = typed {
             return Some(Cow::Borrowed(text));
         }
-        self.object()?.get(name).map(format_value)
+        only(self.members(|n| n == name)?)
     }
 
     /// Like [`ClaimsView::text`], but a name with no exact match also matches one claim whose
@@ -79,12 +90,7 @@ impl<'a> ClaimsView<'a> {
         if let Some(text) = self.text(name) {
             return Some(text);
         }
-        let object = self.object()?;
-        let mut matches = object.iter().filter(|(key, _)| key.eq_ignore_ascii_case(name));
-        match (matches.next(), matches.next()) {
-            (Some((_, value)), None) => Some(format_value(value)),
-            _ => None,
-        }
+        only(self.members(|n| n.eq_ignore_ascii_case(name))?)
     }
 }
 
@@ -112,15 +118,24 @@ mod tests {
     #[test]
     fn variable_names_reach_mixed_case_claims() {
         use crate::alg::Algorithm;
-        use crate::token::{b64, claims::Claims};
-        let payload = b64::encode(br#"{"userId":"u1","Tenant":"a","tenant":"b","Dup":1,"dUP":2}"#);
-        let raw = format!("e30.{payload}.c2ln");
-        let token = VerifiedToken { alg: Algorithm::HS256, claims: Claims::default() };
-        let view = ClaimsView::new(&token, raw.as_bytes());
+        use crate::token::claims::Claims;
+        let json = br#"{"userId":"u1","Tenant":"a","tenant":"b","Dup":1,"dUP":2,"n":[1]}"#;
+        let raw = format!("e30.{}.c2ln", b64::encode(json));
+        let claims = Claims::parse_for_token(json, None, None, raw.as_bytes()).unwrap();
+        let token = VerifiedToken { alg: Algorithm::HS256, claims };
+        let view = ClaimsView::new(&token);
         assert_eq!(view.text_ignoring_case("userid").as_deref(), Some("u1"));
         assert_eq!(view.text_ignoring_case("tenant").as_deref(), Some("b"));
         assert_eq!(view.text_ignoring_case("dup"), None);
         assert_eq!(view.text("userid"), None);
+        assert_eq!(view.text("n").as_deref(), Some("[1]"));
+        assert!(view.has_claim("Dup") && !view.has_claim("dup"));
+        let repeated = br#"{"a":1,"a":2,"b":3}"#;
+        let raw = format!("e30.{}.c2ln", b64::encode(repeated));
+        let claims = Claims::parse_for_token(repeated, None, None, raw.as_bytes()).unwrap();
+        let token = VerifiedToken { alg: Algorithm::HS256, claims };
+        let view = ClaimsView::new(&token);
+        assert_eq!(view.text("b"), None, "a repeated member makes the whole object unreadable");
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub struct Guard {
 pub struct Decision {
     /// The verified token, whenever the signature verified (even if a later check failed),
     /// so variables can describe a rejected but authentic token.
-    pub token: Option<Arc<VerifiedToken>>,
+    pub token: Option<VerifiedToken>,
     /// Whether the verification came from the cache.
     pub cache_hit: bool,
     /// The values of the forwarded claims (in `Guard::forwarded` order; `None`: absent), or
@@ -60,32 +60,33 @@ impl Guard {
         let id = self.verifier.id();
         let (token, cache_hit) = match cache.get(id, raw, now) {
             Some(token) => (token, true),
-            None if !is_b64token(raw) => {
-                let verdict = Err(Rejection::BadCredentialSyntax);
-                return Decision { token: None, cache_hit: false, verdict };
-            }
             None => match self.verifier.verify(raw) {
                 Ok(token) => {
-                    let token = Arc::new(token);
-                    cache.insert(id, raw, Arc::clone(&token), now);
+                    cache.insert(id, token.clone(), now);
                     (token, false)
                 }
                 Err(rejection) => {
+                    // A token that verified is made of base64url and dots, a subset of RFC
+                    // 6750's b64token: only a failure needs the syntax check, to tell a
+                    // malformed credential (400) from an invalid token (401).
+                    let rejection = match is_b64token(raw) {
+                        true => rejection,
+                        false => Rejection::BadCredentialSyntax,
+                    };
                     return Decision { token: None, cache_hit: false, verdict: Err(rejection) };
                 }
             },
         };
-        let verdict = self.check_verified(&token, raw, now);
+        let verdict = self.check_verified(&token, now);
         Decision { token: Some(token), cache_hit, verdict }
     }
 
     fn check_verified(
         &self,
         token: &VerifiedToken,
-        raw: &[u8],
         now: i64,
     ) -> Result<Vec<Option<String>>, Rejection> {
-        let view = ClaimsView::new(token, raw);
+        let view = ClaimsView::new(token);
         self.policy.check_token(&view, now)?;
         if self.revocation.as_ref().is_some_and(|source| source.is_revoked(&token.claims)) {
             return Err(Rejection::Revoked);

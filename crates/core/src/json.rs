@@ -1,8 +1,9 @@
 //! Strict JSON for token segments: bounded nesting, a top-level object, no duplicate members.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -20,9 +21,23 @@ pub enum JsonError {
     Invalid(String),
 }
 
+/// How many `{` and `[` there are, in 32-byte blocks whose byte-wide sums the compiler turns
+/// into vector instructions (`b | 0x20 == b'{'` holds for `{` and `[` only).
+fn opening_brackets(bytes: &[u8]) -> usize {
+    let is_opening = |b: &u8| u8::from(*b | 0x20 == b'{');
+    let blocks = bytes.chunks_exact(32);
+    let tail: usize = blocks.remainder().iter().map(|b| usize::from(is_opening(b))).sum();
+    blocks.map(|block| usize::from(block.iter().map(is_opening).sum::<u8>())).sum::<usize>() + tail
+}
+
 /// Checks nesting depth with a single pass and no allocation; strings are skipped properly so
 /// brackets inside them do not count.
 pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), JsonError> {
+    // Nesting cannot exceed the number of opening brackets: counting them is a vectorised
+    // pass, and real tokens have a handful, so the exact walk below is rarely needed.
+    if opening_brackets(bytes) <= max {
+        return Ok(());
+    }
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -50,6 +65,88 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), JsonError> {
         }
     }
     Ok(())
+}
+
+/// A JSON string that borrows from the input when it has no escapes.
+pub(crate) struct JsonStr<'a>(pub Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for JsonStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor;
+        impl<'de> Visitor<'de> for StrVisitor {
+            type Value = JsonStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonStr<'de>, E> {
+                Ok(JsonStr(Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor)
+    }
+}
+
+/// Reads the members whose names `wanted` accepts; every other value is checked and skipped,
+/// never built.
+struct MemberFinder<F>(F);
+
+impl<'de, F: Fn(&str) -> bool> DeserializeSeed<'de> for MemberFinder<F> {
+    type Value = Vec<(String, Value)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, F: Fn(&str) -> bool> Visitor<'de> for MemberFinder<F> {
+    type Value = Vec<(String, Value)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut names: Vec<Cow<'de, str>> = Vec::new();
+        let mut found = Vec::new();
+        while let Some(JsonStr(name)) = access.next_key::<JsonStr<'de>>()? {
+            if names.contains(&name) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            if (self.0)(&name) {
+                found.push((name.to_string(), access.next_value::<Value>()?));
+            } else {
+                access.next_value::<IgnoredAny>()?;
+            }
+            names.push(name);
+        }
+        Ok(found)
+    }
+}
+
+/// The top-level members of a JSON object whose names `wanted` accepts, in order. The same
+/// strictness as [`parse_object`] (depth, one object, no repeated member name anywhere at the
+/// top level), without building the members nobody asked for.
+pub fn find_members(
+    bytes: &[u8],
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, Value)>, JsonError> {
+    check_depth(bytes, MAX_DEPTH)?;
+    let text = utf8(bytes)?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let found = MemberFinder(wanted)
+        .deserialize(&mut deserializer)
+        .and_then(|found| deserializer.end().map(|()| found))
+        .map_err(|e| JsonError::Invalid(e.classify_name().to_string()))?;
+    Ok(found)
+}
+
+/// The segment as text: JSON is UTF-8 (RFC 8259 §8.1), skipped members included, which
+/// serde_json does not check in values it skips.
+pub fn utf8(bytes: &[u8]) -> Result<&str, JsonError> {
+    std::str::from_utf8(bytes).map_err(|_| JsonError::Invalid("not UTF-8".into()))
 }
 
 /// A JSON object whose top-level member names are unique (after unescaping).
@@ -88,7 +185,7 @@ impl<'de> Deserialize<'de> for StrictObject {
 /// nothing but whitespace after it. serde_json rejects invalid UTF-8, NaN and comments.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
     check_depth(bytes, MAX_DEPTH)?;
-    serde_json::from_slice::<StrictObject>(bytes)
+    serde_json::from_str::<StrictObject>(utf8(bytes)?)
         .map(|object| object.0)
         .map_err(|e| JsonError::Invalid(e.classify_name().to_string()))
 }
@@ -132,6 +229,29 @@ mod tests {
             assert!(parse_object(bad).is_err(), "{bad:?}");
         }
         assert!(parse_object(b"{\"a\":\"\xff\"}").is_err());
+    }
+
+    #[test]
+    fn finds_members_with_the_same_strictness() {
+        let json = br#"{"a":1,"b":{"x":[1,2]},"B":"s","c":null}"#;
+        let found = find_members(json, |name| name.eq_ignore_ascii_case("b")).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].0, "b");
+        assert_eq!(found[1].1, Value::String("s".into()));
+        assert!(find_members(json, |name| name == "z").unwrap().is_empty());
+        assert!(find_members(br#"{"a":1,"\u0061":2}"#, |name| name == "z").is_err());
+        for bad in [&b"[]"[..], b"{", b"{}x", b"{\"a\":NaN}", b"{\"a\":\"\xff\"}"] {
+            assert!(find_members(bad, |_| false).is_err(), "{bad:?}");
+            assert!(parse_object(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn counts_opening_brackets() {
+        let text = "{[a]}".repeat(40) + "x{";
+        assert_eq!(opening_brackets(text.as_bytes()), 81);
+        assert_eq!(opening_brackets(b"[{ {[ ;{"), 5);
+        assert_eq!(opening_brackets(b""), 0);
     }
 
     #[test]

@@ -36,13 +36,13 @@ impl Policy {
     /// Authentication checks, all answered with 401: time, required claims, issuer, audience.
     pub fn check_token(&self, view: &ClaimsView<'_>, now: i64) -> Result<(), Rejection> {
         let claims = &view.token().claims;
-        if claims.exp.is_some_and(|exp| now >= exp.saturating_add(self.leeway)) {
+        if claims.exp().is_some_and(|exp| now >= exp.saturating_add(self.leeway)) {
             return Err(Rejection::Expired);
         }
-        if claims.nbf.is_some_and(|nbf| now.saturating_add(self.leeway) < nbf) {
+        if claims.nbf().is_some_and(|nbf| now.saturating_add(self.leeway) < nbf) {
             return Err(Rejection::NotYetValid);
         }
-        if claims.iat.is_some_and(|iat| now.saturating_add(self.leeway) < iat) {
+        if claims.iat().is_some_and(|iat| now.saturating_add(self.leeway) < iat) {
             return Err(Rejection::IssuedInFuture);
         }
         for name in &self.required_claims {

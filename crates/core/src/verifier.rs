@@ -10,7 +10,7 @@ use crate::token::claims::Claims;
 use crate::token::{b64, jws};
 
 /// A token whose signature verified: its algorithm and typed claims (with the header's `kid`
-/// and `typ`).
+/// and `typ`, and the token itself). Cloning shares the claims: no copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
     /// The algorithm that verified it.
@@ -127,8 +127,8 @@ impl Verifier {
         }
         let payload = b64::decode(jws.payload_segment).ok_or(Rejection::Malformed)?;
         let header = &jws.header;
-        let claims =
-            Claims::parse_with_header(&payload, header.kid.as_deref(), header.typ.as_deref())?;
+        let (kid, typ) = (header.kid.as_deref(), header.typ.as_deref());
+        let claims = Claims::parse_for_token(&payload, kid, typ, token)?;
         Ok(VerifiedToken { alg, claims })
     }
 }

@@ -65,7 +65,8 @@ impl JoseHeader {
         if bytes.trim_ascii_start().first() != Some(&b'{') {
             return Err(Rejection::Malformed);
         }
-        let raw: RawHeader = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        let text = json::utf8(bytes).map_err(|_| Rejection::Malformed)?;
+        let raw: RawHeader = serde_json::from_str(text).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => Rejection::BadHeader,
             _ => Rejection::Malformed,
         })?;

@@ -23,7 +23,7 @@ type Segments<'a> = (&'a [u8], &'a [u8], &'a [u8]);
 /// The three segments of a compact JWS, or `Malformed`. Five segments (JWE) or any other
 /// count is refused without decoding anything.
 fn split(token: &[u8]) -> Result<Segments<'_>, Rejection> {
-    let mut dots = token.iter().enumerate().filter(|(_, &b)| b == b'.').map(|(i, _)| i);
+    let mut dots = memchr::memchr_iter(b'.', token);
     match (dots.next(), dots.next(), dots.next()) {
         (Some(first), Some(second), None) => {
             Ok((&token[..first], &token[first + 1..second], &token[second + 1..]))

@@ -51,14 +51,16 @@ impl Policy {
             }
         }
         if !self.issuers.is_empty()
-            && !claims.iss().is_some_and(|iss| self.issuers.iter().any(|i| **i == *iss))
+            && !claims
+                .iss_bytes()
+                .is_some_and(|iss| self.issuers.iter().any(|i| i.as_bytes() == iss))
         {
             return Err(Rejection::WrongIssuer);
         }
         if !self.audiences.is_empty()
-            && !claims
-                .audiences()
-                .is_some_and(|mut aud| aud.any(|a| self.audiences.iter().any(|x| **x == *a)))
+            && !claims.audience_bytes().is_some_and(|mut aud| {
+                aud.any(|a| self.audiences.iter().any(|x| x.as_bytes() == a))
+            })
         {
             return Err(Rejection::WrongAudience);
         }

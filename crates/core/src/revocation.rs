@@ -55,8 +55,8 @@ impl RevocationList {
 
     /// Whether the token's `jti` or `sub` is revoked.
     pub fn is_revoked(&self, claims: &Claims) -> bool {
-        claims.jti().is_some_and(|jti| self.jti.contains(jti.as_bytes()))
-            || claims.sub().is_some_and(|sub| self.sub.contains(sub.as_bytes()))
+        claims.jti_bytes().is_some_and(|jti| self.jti.contains(jti))
+            || claims.sub_bytes().is_some_and(|sub| self.sub.contains(sub))
     }
 
     /// How many entries the list holds.

@@ -268,17 +268,46 @@ impl Claims {
         self.token_at() + self.u32_at(TOKEN_LEN_AT)
     }
 
-    /// Text field `index` (the fixed fields, then the audiences).
-    fn span(&self, index: usize) -> &str {
+    /// Text field `index` (the fixed fields, then the audiences), as bytes: the per-request
+    /// checks compare bytes and need no UTF-8 validation (the text was a `str` when stored).
+    fn span_bytes(&self, index: usize) -> &[u8] {
         let end = |i: usize| self.u32_at(ENDS_AT + 4 * i);
         let start = index.checked_sub(1).map_or(0, end);
         let base = self.text_at();
-        let bytes = self.record.get(base + start..base + end(index)).unwrap_or_default();
-        std::str::from_utf8(bytes).unwrap_or_default()
+        self.record.get(base + start..base + end(index)).unwrap_or_default()
+    }
+
+    fn span(&self, index: usize) -> &str {
+        std::str::from_utf8(self.span_bytes(index)).unwrap_or_default()
     }
 
     fn text(&self, index: usize) -> Option<&str> {
         self.has(TEXT_BIT + index as u32).then(|| self.span(index))
+    }
+
+    fn text_bytes(&self, index: usize) -> Option<&[u8]> {
+        self.has(TEXT_BIT + index as u32).then(|| self.span_bytes(index))
+    }
+
+    /// `iss` as bytes.
+    pub fn iss_bytes(&self) -> Option<&[u8]> {
+        self.text_bytes(ISS)
+    }
+
+    /// `sub` as bytes.
+    pub fn sub_bytes(&self) -> Option<&[u8]> {
+        self.text_bytes(SUB)
+    }
+
+    /// `jti` as bytes.
+    pub fn jti_bytes(&self) -> Option<&[u8]> {
+        self.text_bytes(JTI)
+    }
+
+    /// The audiences as bytes.
+    pub fn audience_bytes(&self) -> Option<impl Iterator<Item = &[u8]>> {
+        let count = self.audience_count();
+        self.has(AUD).then(|| (FIXED..FIXED + count).map(move |index| self.span_bytes(index)))
     }
 
     /// The compact token these claims were read from (empty when parsed without one).
@@ -356,7 +385,9 @@ impl Claims {
 
     /// Whether `scope` lists `wanted` as one exact space-separated item.
     pub fn has_scope(&self, wanted: &str) -> bool {
-        self.scope().is_some_and(|scope| scope.split(' ').any(|item| item == wanted))
+        let wanted = wanted.as_bytes();
+        self.text_bytes(SCOPE)
+            .is_some_and(|scope| scope.split(|&b| b == b' ').any(|item| item == wanted))
     }
 
     /// Heap bytes this value holds (the record), for memory accounting.

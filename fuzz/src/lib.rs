@@ -185,22 +185,23 @@ pub fn guard() -> &'static Guard {
         std::fs::write(&path, format!("# fuzz\njti {REVOKED_JTI}\nsub {REVOKED_SUB}\n")).unwrap();
         let revocation = RevocationSource::open(&path).unwrap();
         let _ = std::fs::remove_file(&path);
-        Guard {
-            verifier: verifier(),
-            policy: Policy {
+        Guard::new(
+            verifier(),
+            Policy {
                 issuers: vec![ISSUER.into()],
                 audiences: vec![AUDIENCE.into()],
                 leeway: LEEWAY,
                 required_claims: vec!["exp".into(), "sub".into()],
                 required_scopes: vec![SCOPE.into()],
             },
-            revocation: Some(Arc::new(revocation)),
-            forwarded: vec![
+            Some(Arc::new(revocation)),
+            vec![
                 ForwardedClaim { claim: "sub".into(), header: "X-CredentialFlow-Sub".into() },
                 ForwardedClaim { claim: "scope".into(), header: "X-CredentialFlow-Scope".into() },
+                ForwardedClaim { claim: "tenant".into(), header: "X-CredentialFlow-Tenant".into() },
             ],
-            max_token_size: DEFAULT_MAX_TOKEN_SIZE,
-        }
+            DEFAULT_MAX_TOKEN_SIZE,
+        )
     })
 }
 

@@ -138,9 +138,9 @@ impl LocConf {
                 .iter()
                 .map(|f| f.header.to_ascii_lowercase().into_bytes().into())
                 .collect(),
-            guard: Guard {
+            guard: Guard::new(
                 verifier,
-                policy: Policy {
+                Policy {
                     issuers: self.issuers.clone().unwrap_or_default(),
                     audiences: self.audiences.clone().unwrap_or_default(),
                     leeway: self.leeway.unwrap_or(0),
@@ -150,10 +150,10 @@ impl LocConf {
                         .unwrap_or(default_policy.required_claims),
                     required_scopes: self.required_scopes.clone().unwrap_or_default(),
                 },
-                revocation: self.revocation.clone(),
+                self.revocation.clone(),
                 forwarded,
-                max_token_size: self.max_token_size.unwrap_or(DEFAULT_MAX_TOKEN_SIZE),
-            },
+                self.max_token_size.unwrap_or(DEFAULT_MAX_TOKEN_SIZE),
+            ),
             header: self.header.clone().unwrap_or(CredentialHeader::AuthorizationBearer),
             realm: self.realm.clone().unwrap_or_else(|| DEFAULT_REALM.into()),
             #[cfg(feature = "panic-test")]

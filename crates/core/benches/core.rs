@@ -72,13 +72,7 @@ fn policy() -> Policy {
 }
 
 fn guard(verifier: Arc<Verifier>, forwarded: Vec<ForwardedClaim>) -> Guard {
-    Guard {
-        verifier,
-        policy: policy(),
-        revocation: None,
-        forwarded,
-        max_token_size: DEFAULT_MAX_TOKEN_SIZE,
-    }
+    Guard::new(verifier, policy(), None, forwarded, DEFAULT_MAX_TOKEN_SIZE)
 }
 
 /// ring's own verification with everything decoded up front: what no JWT library can beat.

@@ -61,15 +61,19 @@ impl<'a> ClaimsView<'a> {
 
     /// Whether the claim is present.
     pub fn has_claim(&self, name: &str) -> bool {
-        match self.token.claims.has_registered(name) {
-            Some(present) => present,
-            None => self.members(|n| n == name).is_some_and(|found| !found.is_empty()),
+        if let Some(present) = self.token.claims.has_registered(name) {
+            return present;
         }
+        if let Some(stored) = self.token.claims.stored(name) {
+            return stored.is_some();
+        }
+        self.members(|n| n == name).is_some_and(|found| !found.is_empty())
     }
 
     /// The claim as text, or `None` when absent.
     pub fn text(&self, name: &str) -> Option<Cow<'_, str>> {
         let claims = &self.token.claims;
+        // A registered string claim is typed: when absent there, it is absent.
         let typed = match name {
             "sub" => claims.sub(),
             "iss" => claims.iss(),
@@ -77,8 +81,11 @@ impl<'a> ClaimsView<'a> {
             "scope" => claims.scope(),
             _ => None,
         };
-        if let Some(text) = typed {
-            return Some(Cow::Borrowed(text));
+        if typed.is_some() || matches!(name, "sub" | "iss" | "jti" | "scope") {
+            return typed.map(Cow::Borrowed);
+        }
+        if let Some(stored) = claims.stored(name) {
+            return stored.map(Cow::Borrowed);
         }
         only(self.members(|n| n == name)?)
     }

@@ -51,6 +51,11 @@ impl std::fmt::Debug for PreparedKey {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A process-unique identity for a cache key (verifiers and guards draw from one sequence).
+pub(crate) fn unique_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Verifies compact JWS tokens against a fixed key set and allow-list.
 #[derive(Debug)]
 pub struct Verifier {
@@ -90,7 +95,7 @@ impl Verifier {
                 prepared.push(PreparedKey { kid: key.kid.clone(), alg, verifier });
             }
         }
-        Ok(Verifier { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), keys: prepared, algorithms })
+        Ok(Verifier { id: unique_id(), keys: prepared, algorithms })
     }
 
     /// A process-unique identity: tokens verified by one verifier are cached under it, so a

@@ -107,9 +107,14 @@ const IAT_AT: usize = 16;
 const PRESENT_AT: usize = 24;
 const AUDIENCES_AT: usize = 28;
 const TOKEN_LEN_AT: usize = 32;
-/// Then one `u32` end offset (into the text) per text field and per audience, the token, and
-/// the text: every field's string, one after another.
-const ENDS_AT: usize = 36;
+const EXTRAS_AT: usize = 36;
+/// Then one `u32` end offset (into the text) per text field, per audience and per stored
+/// custom claim (name, then value), the token, and the text: every string, one after another.
+const ENDS_AT: usize = 40;
+/// In a stored custom claim's value end: the claim is present.
+const PRESENT_FLAG: u32 = 1 << 31;
+/// The end offset without the flag.
+const END_MASK: u32 = PRESENT_FLAG - 1;
 
 /// Typed registered claims of a verified token, with the header's `kid` and `typ` and the
 /// compact token they were read from, all in one shared allocation: the cache holds many of
@@ -121,10 +126,14 @@ pub struct Claims {
 
 impl Default for Claims {
     fn default() -> Self {
-        build([None; 3], [None; FIXED], None, b"")
+        let none: Option<std::iter::Empty<&str>> = None;
+        build([None; 3], [None; FIXED], none, &[], b"")
             .unwrap_or_else(|_| Claims { record: Arc::new([]) })
     }
 }
+
+/// A custom claim kept in the record: its name and its value as text (`None`: absent).
+pub type StoredClaim<'a> = (&'a str, Option<&'a str>);
 
 impl fmt::Debug for Claims {
     // Never the token: a Debug print may reach a log.
@@ -157,20 +166,25 @@ impl Writer<'_> {
 }
 
 /// Lays out one record: times, presence bits, string ends, token, strings.
-fn build(
+fn build<'s>(
     dates: [Option<i64>; 3],
-    texts: [Option<&str>; FIXED],
-    audiences: Option<&[JsonStr<'_>]>,
+    texts: [Option<&'s str>; FIXED],
+    audiences: Option<impl Iterator<Item = &'s str> + Clone>,
+    extras: &[StoredClaim<'s>],
     token: &[u8],
 ) -> Result<Claims, Rejection> {
-    let audience_list = audiences.unwrap_or_default();
-    let strings =
-        texts.iter().map(|t| t.unwrap_or_default()).chain(audience_list.iter().map(|t| &*t.0));
+    let has_audiences = audiences.is_some();
+    let audiences = audiences.into_iter().flatten();
+    let audience_count = audiences.clone().count();
+    let extra_strings = extras.iter().flat_map(|(name, value)| [*name, value.unwrap_or_default()]);
+    let strings = texts.iter().map(|t| t.unwrap_or_default()).chain(audiences).chain(extra_strings);
     let text_len: usize = strings.clone().map(str::len).sum();
-    let ends_len = 4 * (FIXED + audience_list.len());
+    let ends_len = 4 * (FIXED + audience_count + 2 * extras.len());
     let total = ENDS_AT + ends_len + token.len() + text_len;
-    let too_long = |n: usize| u32::try_from(n).map_err(|_| Rejection::Malformed);
-    too_long(total)?;
+    if total > END_MASK as usize {
+        return Err(Rejection::Malformed);
+    }
+    let small = |n: usize| u32::try_from(n).map_err(|_| Rejection::Malformed);
     let mut record: Arc<[u8]> = std::iter::repeat_n(0u8, total).collect();
     let buf = Arc::get_mut(&mut record).ok_or(Rejection::Malformed)?;
     let mut present = 0u32;
@@ -182,14 +196,22 @@ fn build(
     for (i, text) in texts.iter().enumerate() {
         present |= u32::from(text.is_some()) << (TEXT_BIT + i as u32);
     }
-    present |= u32::from(audiences.is_some()) << AUD;
+    present |= u32::from(has_audiences) << AUD;
     w.put(&present.to_le_bytes())?;
-    w.put(&too_long(audience_list.len())?.to_le_bytes())?;
-    w.put(&too_long(token.len())?.to_le_bytes())?;
+    w.put(&small(audience_count)?.to_le_bytes())?;
+    w.put(&small(token.len())?.to_le_bytes())?;
+    w.put(&small(extras.len())?.to_le_bytes())?;
+    let first_extra_value = FIXED + audience_count + 1;
     let mut end = 0;
-    for string in strings.clone() {
+    for (i, string) in strings.clone().enumerate() {
         end += string.len();
-        w.put(&too_long(end)?.to_le_bytes())?;
+        let mut stored = small(end)?;
+        if let Some(extra) = i.checked_sub(first_extra_value).filter(|n| n % 2 == 0) {
+            if extras.get(extra / 2).is_some_and(|(_, value)| value.is_some()) {
+                stored |= PRESENT_FLAG;
+            }
+        }
+        w.put(&stored.to_le_bytes())?;
     }
     w.put(token)?;
     for string in strings {
@@ -223,7 +245,34 @@ impl Claims {
             t.as_ref().map(|t| &*t.0)
         }
         let texts = [text(&raw.iss), text(&raw.sub), text(&raw.jti), text(&raw.scope), kid, typ];
-        build([raw.exp, raw.nbf, raw.iat], texts, raw.aud.as_deref(), token)
+        let audiences = raw.aud.as_ref().map(|list| list.iter().map(|t| &*t.0));
+        build([raw.exp, raw.nbf, raw.iat], texts, audiences, &[], token)
+    }
+
+    /// The same claims with `extras` stored alongside (replacing any stored before): custom
+    /// claims a location reads on every request, so that a cache hit needs no JSON.
+    pub fn with_stored(&self, extras: &[StoredClaim<'_>]) -> Result<Claims, Rejection> {
+        let dates = [self.exp(), self.nbf(), self.iat()];
+        let texts = [ISS, SUB, JTI, SCOPE, KID, TYP].map(|field| self.text(field));
+        build(dates, texts, self.audiences(), extras, self.token())
+    }
+
+    /// The stored custom claim `name`: `Some(value)` when stored (`value` is `None` when the
+    /// token does not have it), `None` when not stored.
+    pub fn stored(&self, name: &str) -> Option<Option<&str>> {
+        let first = FIXED + self.audience_count();
+        (0..self.u32_at(EXTRAS_AT)).find_map(|extra| {
+            let at = first + 2 * extra;
+            (self.span(at) == name).then(|| {
+                let present = self.raw_end(at + 1) & PRESENT_FLAG != 0;
+                present.then(|| self.span(at + 1))
+            })
+        })
+    }
+
+    /// Whether `name` is a registered claim that [`Claims::has_registered`] answers for.
+    pub fn is_registered(name: &str) -> bool {
+        Claims::default().has_registered(name).is_some()
     }
 
     /// [`Claims::parse_for_token`] without a token.
@@ -261,7 +310,7 @@ impl Claims {
     }
 
     fn token_at(&self) -> usize {
-        ENDS_AT + 4 * (FIXED + self.audience_count())
+        ENDS_AT + 4 * (FIXED + self.audience_count() + 2 * self.u32_at(EXTRAS_AT))
     }
 
     fn text_at(&self) -> usize {
@@ -270,8 +319,12 @@ impl Claims {
 
     /// Text field `index` (the fixed fields, then the audiences), as bytes: the per-request
     /// checks compare bytes and need no UTF-8 validation (the text was a `str` when stored).
+    fn raw_end(&self, index: usize) -> u32 {
+        u32::from_le_bytes(self.bytes_at(ENDS_AT + 4 * index))
+    }
+
     fn span_bytes(&self, index: usize) -> &[u8] {
-        let end = |i: usize| self.u32_at(ENDS_AT + 4 * i);
+        let end = |i: usize| (self.raw_end(i) & END_MASK) as usize;
         let start = index.checked_sub(1).map_or(0, end);
         let base = self.text_at();
         self.record.get(base + start..base + end(index)).unwrap_or_default()
@@ -362,7 +415,7 @@ impl Claims {
     }
 
     /// The audiences (`aud` as a string counts as one), or `None` without `aud`.
-    pub fn audiences(&self) -> Option<impl Iterator<Item = &str>> {
+    pub fn audiences(&self) -> Option<impl Iterator<Item = &str> + Clone> {
         let count = self.audience_count();
         self.has(AUD).then(|| (FIXED..FIXED + count).map(move |index| self.span(index)))
     }
@@ -447,6 +500,23 @@ mod tests {
         assert_eq!(Claims::parse(b"{\"x\":\"\xff\"}"), Err(Rejection::Malformed));
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100), "]".repeat(100));
         assert_eq!(claims(&deep), Err(Rejection::Malformed));
+    }
+
+    #[test]
+    fn stored_claims_ride_along() {
+        let json = br#"{"sub":"s","aud":["a","b"],"exp":5}"#;
+        let c = Claims::parse_for_token(json, Some("k"), None, b"t.o.k").unwrap();
+        assert_eq!(c.stored("email"), None);
+        let s = c.with_stored(&[("email", Some("e@x")), ("tenant", None), ("", Some(""))]).unwrap();
+        assert_eq!(s.stored("email"), Some(Some("e@x")));
+        assert_eq!(s.stored("tenant"), Some(None));
+        assert_eq!(s.stored(""), Some(Some("")));
+        assert_eq!(s.stored("x"), None);
+        assert_eq!((s.sub(), s.kid(), s.typ()), (Some("s"), Some("k"), None));
+        assert_eq!((s.exp(), s.nbf(), s.token()), (Some(5), None, &b"t.o.k"[..]));
+        assert!(s.audiences().unwrap().eq(["a", "b"]));
+        assert_eq!(s.with_stored(&[]).unwrap(), c);
+        assert!(Claims::is_registered("aud") && !Claims::is_registered("email"));
     }
 
     #[test]

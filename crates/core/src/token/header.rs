@@ -1,5 +1,8 @@
 //! The JOSE header: what CredentialFlow reads from it, and what makes it refuse a token.
 
+use std::cell::RefCell;
+use std::sync::Arc;
+
 use serde::de::{Deserializer, IgnoredAny};
 use serde::Deserialize;
 use serde_json::Value;
@@ -7,6 +10,7 @@ use serde_json::Value;
 use crate::alg::Algorithm;
 use crate::json;
 use crate::reject::Rejection;
+use crate::token::b64;
 
 /// The header fields that matter. Key-carrying fields (`jwk`, `jku`, `x5u`, `x5c`) are never
 /// read: trust comes only from configured keys (RFC 8725 §3.10).
@@ -15,9 +19,28 @@ pub struct JoseHeader {
     /// The signature algorithm; never `none`.
     pub alg: Algorithm,
     /// The key id, used to pick a configured key.
-    pub kid: Option<Box<str>>,
+    pub kid: Option<Arc<str>>,
     /// The media type, for `$credentialflow_header_typ`.
-    pub typ: Option<Box<str>>,
+    pub typ: Option<Arc<str>>,
+}
+
+/// How many parsed headers each thread (each nginx worker) remembers.
+const MEMO_SIZE: usize = 4;
+/// Longer header segments are parsed every time rather than remembered.
+const MEMO_MAX_SEGMENT: usize = 512;
+
+/// Recently parsed header segments: an issuer signs its tokens with a handful of distinct
+/// headers, so on a cache miss the header is rarely decoded and parsed again. Parsing is a
+/// pure function of the segment, so remembering it cannot change an outcome; failures are
+/// not remembered.
+struct HeaderMemo {
+    entries: [Option<(Box<[u8]>, JoseHeader)>; MEMO_SIZE],
+    next: usize,
+}
+
+thread_local! {
+    static MEMO: RefCell<HeaderMemo> =
+        const { RefCell::new(HeaderMemo { entries: [const { None }; MEMO_SIZE], next: 0 }) };
 }
 
 /// Present in any form, `null` included.
@@ -58,6 +81,28 @@ struct RawHeader {
 }
 
 impl JoseHeader {
+    /// Decodes and parses a header segment (still base64url), or takes it from the memo.
+    pub fn from_segment(segment: &[u8]) -> Result<JoseHeader, Rejection> {
+        let remembered = MEMO.with_borrow(|memo| {
+            memo.entries.iter().flatten().find(|(seen, _)| **seen == *segment).map(|e| e.1.clone())
+        });
+        if let Some(header) = remembered {
+            return Ok(header);
+        }
+        let json = b64::decode(segment).ok_or(Rejection::Malformed)?;
+        let header = JoseHeader::parse(&json)?;
+        if segment.len() <= MEMO_MAX_SEGMENT {
+            MEMO.with_borrow_mut(|memo| {
+                let slot = memo.next % MEMO_SIZE;
+                if let Some(entry) = memo.entries.get_mut(slot) {
+                    *entry = Some((segment.into(), header.clone()));
+                }
+                memo.next = slot + 1;
+            });
+        }
+        Ok(header)
+    }
+
     /// Parses a decoded header segment.
     pub fn parse(bytes: &[u8]) -> Result<JoseHeader, Rejection> {
         json::check_depth(bytes, json::MAX_DEPTH).map_err(|_| Rejection::Malformed)?;
@@ -109,6 +154,27 @@ mod tests {
         assert_eq!(h.alg, Algorithm::ES256);
         assert_eq!(h.kid.as_deref(), Some("k1"));
         assert_eq!(h.typ.as_deref(), Some("at+jwt"));
+    }
+
+    #[test]
+    fn remembered_headers_parse_the_same() {
+        let good = b64::encode(br#"{"alg":"ES256","kid":"memo"}"#);
+        for _ in 0..3 {
+            let h = JoseHeader::from_segment(good.as_bytes()).unwrap();
+            assert_eq!((h.alg, h.kid.as_deref()), (Algorithm::ES256, Some("memo")));
+        }
+        let bad = b64::encode(br#"{"alg":"none"}"#);
+        for _ in 0..2 {
+            assert!(JoseHeader::from_segment(bad.as_bytes()).is_err());
+        }
+        assert_eq!(JoseHeader::from_segment(b"e30="), Err(Rejection::Malformed));
+        for n in 0..2 * MEMO_SIZE {
+            let other = b64::encode(format!(r#"{{"alg":"HS256","kid":"{n}"}}"#).as_bytes());
+            assert_eq!(
+                JoseHeader::from_segment(other.as_bytes()).unwrap().kid.unwrap(),
+                n.to_string().into()
+            );
+        }
     }
 
     #[test]

@@ -38,8 +38,7 @@ pub fn parse(token: &[u8]) -> Result<UnverifiedJws<'_>, Rejection> {
     if header_segment.is_empty() || payload_segment.is_empty() || signature_segment.is_empty() {
         return Err(Rejection::Malformed);
     }
-    let header_json = b64::decode(header_segment).ok_or(Rejection::Malformed)?;
-    let header = JoseHeader::parse(&header_json)?;
+    let header = JoseHeader::from_segment(header_segment)?;
     // Strict decoding: non-canonical spellings would let one signed token take many forms.
     let signature = b64::decode(signature_segment).ok_or(Rejection::Malformed)?;
     let signing_input = &token[..header_segment.len() + 1 + payload_segment.len()];

@@ -23,17 +23,27 @@ fn present_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<JsonStr<'de>>,
 /// A NumericDate (RFC 7519 §2): any finite JSON number, floored and saturated to i64, so
 /// 2^64 never wraps to 0 and 2^63 never wraps negative. Anything else (`null` included) fails.
 fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let number = serde_json::Number::deserialize(d)?;
-    if let Some(i) = number.as_i64() {
-        return Ok(Some(i));
+    struct DateVisitor;
+    impl Visitor<'_> for DateVisitor {
+        type Value = i64;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a NumericDate")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            Ok(i64::try_from(v).unwrap_or(i64::MAX))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            match v.is_finite() {
+                // `as` saturates: 1e300 is i64::MAX, -1e300 is i64::MIN.
+                true => Ok(v.floor() as i64),
+                false => Err(E::custom("not a NumericDate")),
+            }
+        }
     }
-    if number.as_u64().is_some() {
-        return Ok(Some(i64::MAX));
-    }
-    match number.as_f64() {
-        Some(f) if f.is_finite() => Ok(Some(f.floor() as i64)),
-        _ => Err(de::Error::custom("not a NumericDate")),
-    }
+    d.deserialize_any(DateVisitor).map(Some)
 }
 
 /// `aud`: a string or an array of strings (RFC 7519 §4.1.3).

@@ -71,6 +71,29 @@ fuzz_target!(|data: &[u8]| {
         }
         assert_eq!(claims.has_registered("x"), None);
         let _ = claims.clone() == *claims;
+        // The record round-trips: the token, and custom claims stored alongside, change
+        // nothing else.
+        let with_token = Claims::parse_for_token(json, kid, typ, data).unwrap();
+        assert_eq!(with_token.token(), data);
+        let value = typ.unwrap_or("v");
+        let stored = with_token.with_stored(&[("x", Some(value)), ("y", None)]).unwrap();
+        assert_eq!(
+            (stored.stored("x"), stored.stored("y"), stored.stored("z")),
+            (Some(Some(value)), Some(None), None)
+        );
+        assert_eq!(stored.token(), data);
+        assert_eq!(
+            [stored.exp(), stored.nbf(), stored.iat()],
+            [claims.exp(), claims.nbf(), claims.iat()]
+        );
+        assert_eq!(
+            [stored.iss(), stored.sub(), stored.jti(), stored.scope(), stored.kid(), stored.typ()],
+            [claims.iss(), claims.sub(), claims.jti(), claims.scope(), claims.kid(), claims.typ()]
+        );
+        assert_eq!(
+            stored.audiences().map(Iterator::collect::<Vec<_>>),
+            claims.audiences().map(Iterator::collect::<Vec<_>>)
+        );
     }
     // The reference: a strict JSON object (no duplicate member at all) read with Value.
     let Ok(map) = parse_object(json) else { return };

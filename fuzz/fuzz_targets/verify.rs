@@ -10,7 +10,7 @@ use credentialflow_core::claims_view::ClaimsView;
 use credentialflow_core::reject::Rejection;
 use credentialflow_core::token::extract::is_b64token;
 use credentialflow_core::token::jws;
-use credentialflow_core::TokenCache;
+use credentialflow_core::{TokenCache, VerifiedToken};
 use credentialflow_fuzz::{
     guard, mint, AUDIENCE, ISSUER, LEEWAY, NOW, REVOKED_JTI, REVOKED_SUB, SCOPE,
 };
@@ -60,7 +60,11 @@ fn check(token: &[u8]) {
                 assert!(decision.token.is_none());
                 assert_eq!(decision.verdict.as_ref().err(), Some(rejection));
             }
-            Ok(verified) => assert_eq!(decision.token.as_ref(), Some(verified)),
+            // The guard's copy also holds the claims it stores (it forwards `tenant`).
+            Ok(verified) => {
+                let token = decision.token.as_ref().expect("a verified token is kept");
+                assert_eq!(summary(token), summary(verified));
+            }
         }
         if let Ok(values) = &decision.verdict {
             let claims = &decision.token.as_ref().unwrap().claims;
@@ -77,4 +81,14 @@ fn check(token: &[u8]) {
             }
         }
     }
+}
+
+/// Everything a verification yields, except the custom claims a guard stores alongside.
+fn summary(token: &VerifiedToken) -> impl PartialEq + std::fmt::Debug + '_ {
+    let c = &token.claims;
+    (
+        (token.alg, c.token(), [c.exp(), c.nbf(), c.iat()]),
+        [c.iss(), c.sub(), c.jti(), c.scope(), c.kid(), c.typ()],
+        c.audiences().map(Iterator::collect::<Vec<_>>),
+    )
 }

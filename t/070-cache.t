@@ -196,3 +196,48 @@ hello
 [401, 401]
 --- response_headers eval
 ["X-Cache: []", "X-Cache: []"]
+
+
+
+=== TEST 8: a location that forwards or requires custom claims keeps its own entries, and serves those claims from them on a hit
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            return 200 "email=[$http_x_email] roles=[$http_x_roles] user=[$http_x_user]\n";
+        }
+    }
+--- config
+    add_header X-Cache "[$credentialflow_cache]" always;
+    location /plain/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_forward_claim sub X-User;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+    location /custom/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_require_claims exp tenant_id;
+        credentialflow_forward_claim email X-Email;
+        credentialflow_forward_claim roles X-Roles;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+    location /needs-tenant/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_require_claims exp tenant_id;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- request eval
+["GET /plain/a", "GET /plain/a", "GET /custom/a", "GET /custom/a", "GET /needs-tenant/a", "GET /needs-tenant/a", "GET /needs-tenant/a"]
+--- more_headers eval
+[(map { "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_FWD}" } 1 .. 6), "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_RS256}"]
+--- error_code eval
+[200, 200, 200, 200, 200, 200, 401]
+--- response_headers eval
+["X-Cache: [miss]", "X-Cache: [hit]", "X-Cache: [miss]", "X-Cache: [hit]", "X-Cache: [miss]", "X-Cache: [hit]", "X-Cache: [miss]"]
+--- response_body eval
+["email=[] roles=[] user=[alice]\n", "email=[] roles=[] user=[alice]\n",
+ "email=[alice\@example.com] roles=[admin dev] user=[]\n", "email=[alice\@example.com] roles=[admin dev] user=[]\n",
+ "email=[] roles=[] user=[]\n", "email=[] roles=[] user=[]\n", qr/401 Authorization Required/]

@@ -13,6 +13,9 @@ use crate::json;
 use crate::token::{b64, jws};
 use crate::verifier::VerifiedToken;
 
+/// Claims always read from the typed fields: absent there means absent.
+pub const TYPED_TEXT: [&str; 4] = ["sub", "iss", "jti", "scope"];
+
 /// A verified token, with its payload decoded on first need.
 pub struct ClaimsView<'a> {
     token: &'a VerifiedToken,
@@ -81,7 +84,7 @@ impl<'a> ClaimsView<'a> {
             "scope" => claims.scope(),
             _ => None,
         };
-        if typed.is_some() || matches!(name, "sub" | "iss" | "jti" | "scope") {
+        if typed.is_some() || TYPED_TEXT.contains(&name) {
             return typed.map(Cow::Borrowed);
         }
         if let Some(stored) = claims.stored(name) {

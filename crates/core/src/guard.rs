@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::cache::TokenCache;
-use crate::claims_view::{is_header_safe, ClaimsView};
+use crate::claims_view::{is_header_safe, ClaimsView, TYPED_TEXT};
 use crate::policy::Policy;
 use crate::reject::Rejection;
 use crate::revocation::RevocationSource;
@@ -57,9 +57,6 @@ pub struct Decision {
     /// the reason for refusing.
     pub verdict: Result<Vec<Option<String>>, Rejection>,
 }
-
-/// Names of claims served from typed fields, never from the payload.
-const TYPED_TEXT: [&str; 4] = ["sub", "iss", "jti", "scope"];
 
 impl Guard {
     /// A location's guard.

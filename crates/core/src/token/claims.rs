@@ -452,11 +452,6 @@ impl Claims {
         self.text_bytes(SCOPE)
             .is_some_and(|scope| scope.split(|&b| b == b' ').any(|item| item == wanted))
     }
-
-    /// Heap bytes this value holds (the record), for memory accounting.
-    pub fn record_len(&self) -> usize {
-        self.record.len()
-    }
 }
 
 #[cfg(test)]

@@ -27,18 +27,14 @@ seconds=${1:-60}
 
 die() { echo "flood.sh: $*" >&2; exit 2; }
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
-prefix_dir=${CARGO_TARGET_DIR:-$repo/target}/nginx
-nginx_src=${NGINX_BIN:-$prefix_dir/sbin/nginx}
-module_src=${MODULE:-$prefix_dir/modules/ngx_http_credentialflow_module.so}
-corpus=${CORPUS_DIR:-$repo/../shared/corpus}
+# shellcheck source=scripts/lib/corpus-nginx.sh
+. "$repo/scripts/lib/corpus-nginx.sh"
+resolve_artifacts
 [[ -x "$nginx_src" ]] || die "no nginx at $nginx_src (run scripts/build.sh)"
 [[ -f "$module_src" ]] || die "no module at $module_src (run scripts/build.sh)"
 [[ -f "$corpus/public.jsonl" && -f "$corpus/nginx-credentialflow.conf" ]] || die "no corpus at $corpus"
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=${PORT:-$(free_port)}
-upstream_port=${UPSTREAM_PORT:-$(free_port)}
-[[ "$port" != "$upstream_port" ]] || upstream_port=$(free_port)
+pick_ports
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/credentialflow-flood.XXXXXX") || die "mktemp failed"
 mkdir -p "$scratch/conf" "$scratch/logs" "$scratch/bin"
@@ -47,12 +43,7 @@ chmod 755 "$scratch"
 # Private copies: a concurrent rebuild cannot swap the binary or module mid-run.
 cp "$nginx_src" "$scratch/bin/nginx"
 cp "$module_src" "$scratch/bin/ngx_http_credentialflow_module.so"
-cp -r "$corpus/keys" "$scratch/keys"
-chmod -R u+w "$scratch/keys"
-chmod 600 "$scratch/keys/"*.secret 2>/dev/null
-sed -e "s|@KEYS@|$scratch/keys|g" -e "s|@MODULE@|$scratch/bin/ngx_http_credentialflow_module.so|g" \
-    -e "s|127\.0\.0\.1:18081|127.0.0.1:$upstream_port|g" -e "s|127\.0\.0\.1:18080|127.0.0.1:$port|g" \
-    "$corpus/nginx-credentialflow.conf" >"$scratch/conf/nginx.conf"
+render_corpus_conf "$scratch"
 python3 "$repo/scripts/flood/flood.py" gen "$corpus/public.jsonl" "$scratch/requests.lua" || die "request generation failed"
 
 nginx=("$scratch/bin/nginx" -p "$scratch/" -c conf/nginx.conf

@@ -56,10 +56,9 @@ command -v valgrind >/dev/null || die "valgrind is not installed (apt-get instal
 if ((build)); then
     "$repo/scripts/build.sh" || die "build failed"
 fi
-prefix_dir=${CARGO_TARGET_DIR:-$repo/target}/nginx
-nginx_src=${NGINX_BIN:-$prefix_dir/sbin/nginx}
-module_src=${MODULE:-$prefix_dir/modules/ngx_http_credentialflow_module.so}
-corpus=${CORPUS_DIR:-$repo/../shared/corpus}
+# shellcheck source=scripts/lib/corpus-nginx.sh
+. "$repo/scripts/lib/corpus-nginx.sh"
+resolve_artifacts
 [[ -x "$nginx_src" ]] || die "no nginx at $nginx_src (run scripts/build.sh, or pass --build)"
 [[ -f "$module_src" ]] || die "no module at $module_src (run scripts/build.sh, or pass --build)"
 ((t_mode)) || [[ -f "$corpus/public.jsonl" && -f "$corpus/nginx-credentialflow.conf" ]] ||
@@ -187,17 +186,8 @@ if ((t_mode)); then
 fi
 
 # ---- the hostile corpus against one valgrind-ed nginx -------------------------------------
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=${PORT:-$(free_port)}
-upstream_port=${UPSTREAM_PORT:-$(free_port)}
-[[ "$port" != "$upstream_port" ]] || upstream_port=$(free_port)
-
-cp -r "$corpus/keys" "$scratch/keys"
-chmod -R u+w "$scratch/keys"
-chmod 600 "$scratch/keys/"*.secret 2>/dev/null
-sed -e "s|@KEYS@|$scratch/keys|g" -e "s|@MODULE@|$scratch/bin/ngx_http_credentialflow_module.so|g" \
-    -e "s|127\.0\.0\.1:18081|127.0.0.1:$upstream_port|g" -e "s|127\.0\.0\.1:18080|127.0.0.1:$port|g" \
-    "$corpus/nginx-credentialflow.conf" >"$scratch/conf/nginx.conf"
+pick_ports
+render_corpus_conf "$scratch"
 
 vglog="$scratch/valgrind.log"
 nginx_pid=

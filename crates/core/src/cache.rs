@@ -130,6 +130,9 @@ impl TokenCache {
 
     /// Forgets the token in slot `at` and puts the slot on the free list.
     fn remove(&mut self, at: u32) {
+        if self.slots.get(at as usize).is_none_or(|slot| slot.token.is_none()) {
+            return;
+        }
         let hash = slot_hash(&self.hasher, self.slots.get(at as usize));
         if let Ok(entry) = self.index.find_entry(hash, |&i| i == at) {
             entry.remove();
@@ -140,7 +143,7 @@ impl TokenCache {
             slot.token = None;
             slot.newer = free;
             self.free = at;
-            self.len -= 1;
+            self.len = self.len.saturating_sub(1);
         }
     }
 

@@ -110,6 +110,18 @@ const FIXED: usize = 6;
 const TEXT_BIT: u32 = 3;
 const AUD: u32 = TEXT_BIT + FIXED as u32;
 
+/// The typed registered claims and their presence bits.
+const REGISTERED: [(&str, u32); 8] = [
+    ("exp", EXP),
+    ("nbf", NBF),
+    ("iat", IAT),
+    ("iss", TEXT_BIT + ISS as u32),
+    ("sub", TEXT_BIT + SUB as u32),
+    ("jti", TEXT_BIT + JTI as u32),
+    ("scope", TEXT_BIT + SCOPE as u32),
+    ("aud", AUD),
+];
+
 /// Byte offsets of the record's fixed part (little-endian integers).
 const EXP_AT: usize = 0;
 const NBF_AT: usize = 8;
@@ -282,7 +294,7 @@ impl Claims {
 
     /// Whether `name` is a registered claim that [`Claims::has_registered`] answers for.
     pub fn is_registered(name: &str) -> bool {
-        Claims::default().has_registered(name).is_some()
+        REGISTERED.iter().any(|(registered, _)| *registered == name)
     }
 
     /// [`Claims::parse_for_token`] without a token.
@@ -433,17 +445,7 @@ impl Claims {
     /// Whether the named registered claim is present; `None` for a name that is not one of
     /// the typed claims (the caller must then look at the whole claims object).
     pub fn has_registered(&self, name: &str) -> Option<bool> {
-        Some(match name {
-            "exp" => self.has(EXP),
-            "nbf" => self.has(NBF),
-            "iat" => self.has(IAT),
-            "iss" => self.iss().is_some(),
-            "sub" => self.sub().is_some(),
-            "jti" => self.jti().is_some(),
-            "scope" => self.scope().is_some(),
-            "aud" => self.has(AUD),
-            _ => return None,
-        })
+        REGISTERED.iter().find(|(registered, _)| *registered == name).map(|&(_, bit)| self.has(bit))
     }
 
     /// Whether `scope` lists `wanted` as one exact space-separated item.

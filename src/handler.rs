@@ -1,16 +1,38 @@
-//! The access-phase handler: allow, or answer 401/403 with a challenge.
+//! The phase handlers: the rewrite-phase one removes client copies of forwarded headers before
+//! anything can grant access; the access-phase one allows, or answers 400/401/403 with a
+//! challenge.
 
 use credentialflow_core::token::fingerprint;
+use credentialflow_core::Rejection;
 use ngx::core::Status;
-use ngx::ffi::{ngx_http_request_t, ngx_int_t, NGX_LOG_INFO};
-use ngx::http::{HTTPStatus, Request};
+use ngx::ffi::{ngx_http_request_t, ngx_int_t, NGX_HTTP_SATISFY_ANY, NGX_LOG_INFO};
+use ngx::http::{HTTPStatus, HttpModuleLocationConf, NgxHttpCoreModule, Request};
 use ngx::ngx_log_error;
 
 use crate::ffi_guard::guarded;
 use crate::headers;
 use crate::request_ctx::{self, RequestCtx};
 
-/// The `extern "C"` entry point nginx calls for every main request.
+/// The rewrite-phase entry point: runs for main requests, internal redirects and subrequests
+/// alike, before the access phase (which subrequests skip).
+pub unsafe extern "C" fn strip_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    // SAFETY: nginx passes a live request.
+    let request = unsafe { Request::from_ngx_http_request(r) };
+    let log = request.log();
+    let failed: Status = HTTPStatus::INTERNAL_SERVER_ERROR.into();
+    guarded(log, "the rewrite handler", failed, || {
+        let Some(location) = request_ctx::location_guard(request) else {
+            return Status::NGX_DECLINED;
+        };
+        match headers::strip_forwarded(request, &location) {
+            Some(()) => Status::NGX_DECLINED,
+            None => HTTPStatus::INTERNAL_SERVER_ERROR.into(),
+        }
+    })
+    .into()
+}
+
+/// The access-phase entry point nginx calls for every main request.
 pub unsafe extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: nginx passes a live request.
     let request = unsafe { Request::from_ngx_http_request(r) };
@@ -30,43 +52,62 @@ fn check(r: &mut Request) -> Status {
     let Some(ctx) = request_ctx::decide(r, &location) else {
         return HTTPStatus::INTERNAL_SERVER_ERROR.into();
     };
-    if ctx.acted {
-        return verdict_status(ctx);
-    }
-    ctx.acted = true;
     let ctx: *mut RequestCtx = ctx;
     // SAFETY: the context lives in the request pool; the request is not otherwise touched
     // through it while headers are written below.
     let ctx = unsafe { &mut *ctx };
+    let first = !std::mem::replace(&mut ctx.logged, true);
     match &ctx.verdict {
-        Ok(values) => match headers::forward_claims(r, &location, values) {
-            Some(()) => Status::NGX_OK,
-            None => HTTPStatus::INTERNAL_SERVER_ERROR.into(),
-        },
+        Ok(accepted) => {
+            if first {
+                for claim in &accepted.withheld {
+                    ngx_log_error!(
+                        NGX_LOG_INFO,
+                        r.log(),
+                        "credentialflow: claim \"{claim}\" not forwarded: its value holds a \
+                         control character, token {}",
+                        fingerprint(ctx.raw())
+                    );
+                }
+            }
+            // Again after an internal redirect: the rewrite phase stripped the headers anew.
+            match headers::forward_claims(r, &location, &accepted.forwarded) {
+                Some(()) => Status::NGX_OK,
+                None => HTTPStatus::INTERNAL_SERVER_ERROR.into(),
+            }
+        }
         Err(rejection) => {
             let rejection = *rejection;
-            ngx_log_error!(
-                NGX_LOG_INFO,
-                r.log(),
-                "credentialflow: request refused ({}): {}{}",
-                rejection.status_name(),
-                rejection.description(),
-                match ctx.raw() {
-                    [] => String::new(),
-                    raw => format!(", token {}", fingerprint(raw)),
-                }
-            );
+            if first {
+                ngx_log_error!(
+                    NGX_LOG_INFO,
+                    r.log(),
+                    "credentialflow: request refused ({}): {}{}",
+                    rejection.status_name(),
+                    rejection.description(),
+                    match ctx.raw() {
+                        [] => String::new(),
+                        raw => format!(", token {}", fingerprint(raw)),
+                    }
+                );
+            }
             if headers::set_challenge(r, &location, rejection).is_none() {
                 return HTTPStatus::INTERNAL_SERVER_ERROR.into();
             }
-            HTTPStatus(rejection.http_status().into()).into()
+            HTTPStatus(refusal_status(r, rejection).into()).into()
         }
     }
 }
 
-fn verdict_status(ctx: &RequestCtx) -> Status {
-    match &ctx.verdict {
-        Ok(_) => Status::NGX_OK,
-        Err(rejection) => HTTPStatus(rejection.http_status().into()).into(),
+/// The status to refuse with. Under `satisfy any` nginx lets the next access module decide
+/// only after a 401 or 403; any other status ends the request at once. So `invalid_request`
+/// (400 by RFC 6750 §3.1) is answered with 401 there, and `allow`/`auth_basic` keep their say.
+fn refusal_status(r: &Request, rejection: Rejection) -> u16 {
+    let status = rejection.http_status();
+    let satisfy_any = NgxHttpCoreModule::location_conf(r)
+        .is_some_and(|core| core.satisfy == NGX_HTTP_SATISFY_ANY as usize);
+    match (status, satisfy_any) {
+        (400, true) => 401,
+        _ => status,
     }
 }

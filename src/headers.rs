@@ -3,6 +3,7 @@
 
 use std::mem::size_of;
 
+use credentialflow_core::token::extract::same_header_name;
 use credentialflow_core::Rejection;
 use ngx::ffi::{
     ngx_hash_key, ngx_list_create, ngx_list_part_t, ngx_list_push, ngx_list_t, ngx_pool_t,
@@ -67,24 +68,10 @@ pub fn set_challenge(
     let pool = r.pool().as_ptr();
     let value = challenge(location, rejection);
     let headers_out = &mut r.as_mut().headers_out;
-    // SAFETY: headers_out.headers is the response's initialised header list.
-    let element: *mut ngx_table_elt_t = unsafe { ngx_list_push(&mut headers_out.headers).cast() };
-    if element.is_null() {
-        return None;
-    }
+    let element: *mut ngx_table_elt_t = push(&mut headers_out.headers)?;
     fill(element, pool, b"WWW-Authenticate", b"www-authenticate", value.as_bytes())?;
     headers_out.www_authenticate = element;
     Some(())
-}
-
-/// `X_Credentialflow_Sub` and `x-credentialflow-sub` name the same header to many upstream
-/// frameworks, so names are compared case-insensitively with `_` read as `-`.
-fn same_header(name: &[u8], lowercase: &[u8]) -> bool {
-    name.len() == lowercase.len()
-        && name.iter().zip(lowercase).all(|(&a, &b)| {
-            let fold = |c: u8| if c == b'_' { b'-' } else { c.to_ascii_lowercase() };
-            fold(a) == fold(b)
-        })
 }
 
 /// Iterates over the elements of an nginx list of header elements.
@@ -104,57 +91,62 @@ fn elements(list: &ngx_list_t) -> impl Iterator<Item = &ngx_table_elt_t> {
     .flatten()
 }
 
-/// Removes every client-sent header named like a forwarded one, then adds the claim values.
+/// A fresh element at the end of a list of header elements.
+fn push(list: &mut ngx_list_t) -> Option<&mut ngx_table_elt_t> {
+    // SAFETY: the list holds ngx_table_elt_t elements; a non-null result is a fresh one.
+    unsafe { ngx_list_push(list).cast::<ngx_table_elt_t>().as_mut() }
+}
+
+/// Removes every request header named like one of the location's forwarded headers (in any
+/// case, `_` for `-`). Called before any access decision, whatever the verdict and whoever
+/// grants access (`satisfy any`), and for subrequests, which skip the access phase: a
+/// client's copy can never pass for a verified claim.
+pub fn strip_forwarded(r: &mut Request, location: &LocationGuard) -> Option<()> {
+    let names = &location.forwarded_lowercase;
+    if names.is_empty() {
+        return Some(());
+    }
+    let pool = r.pool().as_ptr();
+    let headers = &mut r.as_mut().headers_in.headers;
+    let named = |h: &ngx_table_elt_t| names.iter().any(|n| same_header_name(h.key.as_bytes(), n));
+    if !elements(headers).any(named) {
+        return Some(());
+    }
+    // nginx lists cannot delete: rebuild the list without those headers. Pointers such as
+    // headers_in.host keep pointing at the old elements, which stay in the pool.
+    let kept: Vec<ngx_table_elt_t> = elements(headers).filter(|h| !named(h)).copied().collect();
+    // SAFETY: a new list in the request pool, for elements of this size.
+    let fresh = unsafe {
+        ngx_list_create(pool, kept.len() + names.len() + 1, size_of::<ngx_table_elt_t>())
+    };
+    if fresh.is_null() {
+        return None;
+    }
+    // SAFETY: fresh is a valid, initialised list header; the struct is copied by value, and
+    // `last` must then point at the copy's own first part, not the original's.
+    *headers = unsafe { *fresh };
+    headers.last = &mut headers.part;
+    for element in kept {
+        *push(headers)? = element;
+    }
+    Some(())
+}
+
+/// Replaces the location's forwarded headers with the accepted token's claim values (a claim
+/// that is absent or withheld is not sent at all).
 pub fn forward_claims(
     r: &mut Request,
     location: &LocationGuard,
     values: &[Option<String>],
 ) -> Option<()> {
-    if location.guard.forwarded.is_empty() {
-        return Some(());
-    }
+    strip_forwarded(r, location)?;
     let pool = r.pool().as_ptr();
-    let names = &location.forwarded_lowercase;
     let headers = &mut r.as_mut().headers_in.headers;
-    let spoofed = elements(headers).any(|h| names.iter().any(|n| same_header(h.key.as_bytes(), n)));
-    if spoofed {
-        // nginx lists cannot delete: rebuild the list without the client's copies. Pointers
-        // such as headers_in.host keep pointing at the old elements, which stay in the pool.
-        let kept: Vec<ngx_table_elt_t> = elements(headers)
-            .filter(|h| !names.iter().any(|n| same_header(h.key.as_bytes(), n)))
-            .copied()
-            .collect();
-        // SAFETY: a new list in the request pool, for elements of this size.
-        let fresh = unsafe {
-            ngx_list_create(pool, kept.len() + values.len() + 1, size_of::<ngx_table_elt_t>())
-        };
-        if fresh.is_null() {
-            return None;
-        }
-        // SAFETY: fresh is a valid, initialised list header; the struct is copied by value,
-        // and `last` must then point at the copy's own first part, not the original's.
-        *headers = unsafe { *fresh };
-        headers.last = &mut headers.part;
-        for element in kept {
-            // SAFETY: headers is a valid list of ngx_table_elt_t.
-            let slot: *mut ngx_table_elt_t = unsafe { ngx_list_push(headers).cast() };
-            if slot.is_null() {
-                return None;
-            }
-            // SAFETY: slot is a fresh element of the right type.
-            unsafe { *slot = element };
-        }
-    }
-    for (forwarded, (value, lowercase)) in
-        location.guard.forwarded.iter().zip(values.iter().zip(names))
-    {
+    let names = location.guard.forwarded.iter().zip(&location.forwarded_lowercase);
+    for ((forwarded, lowercase), value) in names.zip(values) {
         let Some(value) = value else { continue };
-        // SAFETY: headers is a valid list of ngx_table_elt_t.
-        let slot: *mut ngx_table_elt_t = unsafe { ngx_list_push(headers).cast() };
-        if slot.is_null() {
-            return None;
-        }
-        fill(slot, pool, forwarded.header.as_bytes(), lowercase, value.as_bytes())?;
+        let element: *mut ngx_table_elt_t = push(headers)?;
+        fill(element, pool, forwarded.header.as_bytes(), lowercase, value.as_bytes())?;
     }
     Some(())
 }

@@ -18,7 +18,8 @@ use std::ptr::{addr_of, addr_of_mut};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_cycle_t, ngx_http_handler_pt, ngx_http_module_t,
-    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE,
+    ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_phases_NGX_HTTP_REWRITE_PHASE,
+    ngx_http_request_t, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE,
 };
 use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
 
@@ -87,8 +88,10 @@ unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
     })
 }
 
-/// Adds the access-phase handler. The module is last in the module list, and phase handlers
-/// run in reverse order, so it runs before `allow`/`deny` and `auth_basic`.
+/// Adds the phase handlers. In the access phase the module is last in the module list, and
+/// phase handlers run in reverse order, so it runs before `allow`/`deny` and `auth_basic`. In
+/// the rewrite phase it removes client copies of forwarded headers before any access module
+/// can grant access.
 unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
     guarded((*cf).log, "postconfiguration", Status::NGX_ERROR.into(), || {
         // SAFETY: nginx passes a valid configuration context whose http core conf exists.
@@ -96,17 +99,25 @@ unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(cf) else {
             return Status::NGX_ERROR.into();
         };
-        let phase = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
-        // SAFETY: the phase array holds ngx_http_handler_pt elements.
-        let slot: *mut ngx_http_handler_pt = unsafe { ngx_array_push(phase).cast() };
-        if slot.is_null() {
-            return Status::NGX_ERROR.into();
+        let handlers = [
+            (ngx_http_phases_NGX_HTTP_REWRITE_PHASE, handler::strip_handler as HandlerFn),
+            (ngx_http_phases_NGX_HTTP_ACCESS_PHASE, handler::access_handler),
+        ];
+        for (phase, handler) in handlers {
+            let phase = &mut cmcf.phases[phase as usize].handlers;
+            // SAFETY: the phase array holds ngx_http_handler_pt elements.
+            let slot: *mut ngx_http_handler_pt = unsafe { ngx_array_push(phase).cast() };
+            if slot.is_null() {
+                return Status::NGX_ERROR.into();
+            }
+            // SAFETY: slot points at a freshly pushed element of the right type.
+            unsafe { *slot = Some(handler) };
         }
-        // SAFETY: slot points at a freshly pushed element of the right type.
-        unsafe { *slot = Some(handler::access_handler) };
         Status::NGX_OK.into()
     })
 }
+
+type HandlerFn = unsafe extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
 
 /// Per worker: size the token cache and start watching revocation files.
 unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {

@@ -1,13 +1,16 @@
 //! The per-request decision: made once, by the access handler or by the first variable read
 //! before it (e.g. `limit_req_zone $credentialflow_claim_sub` in the preaccess phase), and kept
-//! in the request's module context for the variables and the log phase.
+//! for the variables and the log phase, also across internal redirects (`X-Accel-Redirect`,
+//! `error_page`, `try_files`), which clear nginx's per-module contexts.
 
+use std::ffi::c_void;
 use std::sync::Arc;
 
-use credentialflow_core::token::extract::CredentialHeader;
-use credentialflow_core::{Rejection, VerifiedToken};
-use ngx::core::Pool;
-use ngx::ffi::{ngx_cached_time, ngx_http_request_t, ngx_str_t};
+use credentialflow_core::token::extract::{same_header_name, CredentialHeader};
+use credentialflow_core::{Accepted, Rejection};
+use ngx::ffi::{
+    ngx_cached_time, ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t, NGX_ALIGNMENT,
+};
 use ngx::http::{HttpModule, HttpModuleLocationConf, Request};
 
 use crate::conf::LocationGuard;
@@ -20,15 +23,18 @@ pub struct RequestCtx {
     guard: *const LocationGuard,
     /// The token's bytes, in the request's header memory (empty when none was found).
     raw: ngx_str_t,
-    /// The verified token, whenever its signature verified.
-    pub token: Option<VerifiedToken>,
-    /// Whether the verification came from the cache; `None` when nothing was verified.
+    /// Whether the verification came from the cache; `None` when no token was checked.
     pub cache_hit: Option<bool>,
-    /// The forwarded claim values, or why the request is refused.
-    pub verdict: Result<Vec<Option<String>>, Rejection>,
-    /// Set once the access handler has acted (logged, forwarded), so it acts once.
-    pub acted: bool,
+    /// The accepted token, or why the request is refused. Variables read only an accepted
+    /// token: nothing of a refused one reaches a header, a log line or a rate-limit key.
+    pub verdict: Result<Accepted, Rejection>,
+    /// Set once the decision has been logged, so a second pass through the access phase
+    /// (after an internal redirect) does not log it again.
+    pub logged: bool,
 }
+
+// The context lives in memory nginx allocates for a pool cleanup, aligned to NGX_ALIGNMENT.
+const _: () = assert!(std::mem::align_of::<RequestCtx>() <= NGX_ALIGNMENT);
 
 impl RequestCtx {
     /// The token's bytes.
@@ -53,7 +59,8 @@ fn as_ngx_str(bytes: &[u8]) -> ngx_str_t {
 }
 
 /// Finds the credential: `Authorization` (nginx already refuses duplicates with 400), or the
-/// custom header, which must appear exactly once.
+/// custom header, which must appear exactly once: spellings that differ in case or in `_` for
+/// `-` count as the same header, since CGI/WSGI upstreams fold them together.
 fn credential<'r>(r: &'r Request, header: &CredentialHeader) -> Result<&'r [u8], Rejection> {
     match header {
         CredentialHeader::AuthorizationBearer => {
@@ -68,7 +75,7 @@ fn credential<'r>(r: &'r Request, header: &CredentialHeader) -> Result<&'r [u8],
         CredentialHeader::Raw { lowercase, .. } => {
             let mut found = None;
             for (name, value) in r.headers_in_iterator() {
-                if name.as_bytes().eq_ignore_ascii_case(lowercase) {
+                if same_header_name(name.as_bytes(), lowercase) {
                     if found.is_some() {
                         return Err(Rejection::AmbiguousCredential);
                     }
@@ -86,29 +93,80 @@ fn decide_now(r: &Request, location: &LocationGuard) -> RequestCtx {
         Err(rejection) => RequestCtx {
             guard,
             raw: as_ngx_str(&[]),
-            token: None,
             cache_hit: None,
             verdict: Err(rejection),
-            acted: false,
+            logged: false,
         },
         Ok(raw) => {
             let decision = worker_cache::with(|cache| location.guard.check(raw, cache, now()));
             RequestCtx {
                 guard,
                 raw: as_ngx_str(raw),
-                token: decision.token,
                 cache_hit: Some(decision.cache_hit),
                 verdict: decision.verdict,
-                acted: false,
+                logged: false,
             }
         }
     }
 }
 
-fn ctx_slot(r: &Request) -> *mut *mut core::ffi::c_void {
+fn ctx_slot(r: &Request) -> *mut *mut c_void {
     let index = Module::module().ctx_index;
     // SAFETY: r->ctx is an array of one pointer per HTTP module; ctx_index is ours.
     unsafe { r.as_ref().ctx.add(index) }
+}
+
+/// Drops the context with the request pool; its address also marks our cleanup entry (one
+/// definition, never inlined: the address stored and the address compared are the same).
+#[inline(never)]
+unsafe extern "C" fn drop_ctx(data: *mut c_void) {
+    // SAFETY: nginx calls this once, with the data of the cleanup entry `store` filled.
+    unsafe { std::ptr::drop_in_place(data.cast::<RequestCtx>()) };
+}
+
+/// The context of `r`, if one was made. An internal redirect zeroes `r->ctx`, but the pool
+/// cleanup that owns the context survives it (nginx's realip module finds its context after a
+/// redirect the same way), so the decision stays visible to the log phase.
+fn find(r: &Request) -> *mut RequestCtx {
+    let slot = ctx_slot(r);
+    // SAFETY: the slot holds null or a RequestCtx this module stored.
+    let ctx = unsafe { *slot };
+    if !ctx.is_null() || r.as_ref().internal() == 0 {
+        return ctx.cast();
+    }
+    // SAFETY: the request pool and its cleanup list are live for the request's lifetime.
+    let mut cleanup = unsafe { (*r.as_ref().pool).cleanup };
+    while !cleanup.is_null() {
+        // SAFETY: every entry of the list is a valid ngx_pool_cleanup_t.
+        let entry = unsafe { &*cleanup };
+        let ours = entry.handler.is_some_and(|handler| {
+            std::ptr::fn_addr_eq(handler, drop_ctx as unsafe extern "C" fn(*mut c_void))
+        });
+        if ours {
+            // SAFETY: the slot is ours; the entry's data is our live context.
+            unsafe { *slot = entry.data };
+            return entry.data.cast();
+        }
+        cleanup = entry.next;
+    }
+    std::ptr::null_mut()
+}
+
+/// Moves `ctx` into the request pool (dropped with it) and links it from `r->ctx`.
+fn store(r: &Request, ctx: RequestCtx) -> *mut RequestCtx {
+    // SAFETY: the request pool is live; the cleanup's data is sized and aligned for ctx.
+    let cleanup = unsafe { ngx_pool_cleanup_add(r.as_ref().pool, size_of::<RequestCtx>()) };
+    if cleanup.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: a fresh cleanup entry with room for one RequestCtx.
+    unsafe {
+        let data = (*cleanup).data.cast::<RequestCtx>();
+        data.write(ctx);
+        (*cleanup).handler = Some(drop_ctx);
+        *ctx_slot(r) = data.cast();
+        data
+    }
 }
 
 /// The location guard in force for `r`, or `None` where the module is off.
@@ -122,34 +180,28 @@ pub fn location_guard(r: &Request) -> Option<Arc<LocationGuard>> {
 // worker handles one request at a time: no second reference to it exists while this one lives.
 #[allow(clippy::mut_from_ref)]
 pub fn decide<'r>(r: &'r Request, location: &LocationGuard) -> Option<&'r mut RequestCtx> {
-    let slot = ctx_slot(r);
-    // SAFETY: the slot holds null or a RequestCtx this module stored in the request pool.
-    let existing = unsafe { (*slot).cast::<RequestCtx>() };
+    let existing = find(r);
     if !existing.is_null() {
-        // SAFETY: as above; the context lives as long as the request pool.
+        // SAFETY: find returns null or our live context in the request pool.
         let ctx = unsafe { &mut *existing };
-        if std::ptr::eq(ctx.guard, location) {
-            return Some(ctx);
+        if !std::ptr::eq(ctx.guard, location) {
+            *ctx = decide_now(r, location);
         }
-        *ctx = decide_now(r, location);
         return Some(ctx);
     }
-    let pool: Pool = r.pool();
-    let ctx = pool.allocate(decide_now(r, location));
-    if ctx.is_null() {
-        return None;
-    }
-    // SAFETY: the slot is ours; the pool-allocated context is dropped with the pool.
-    unsafe { *slot = ctx.cast() };
-    // SAFETY: just allocated and initialised.
-    Some(unsafe { &mut *ctx })
+    // SAFETY: store returns null or the context it just initialised.
+    unsafe { store(r, decide_now(r, location)).as_mut() }
 }
 
-/// The decision already made for `r`'s main request, if any (no new work).
-pub fn existing(r: &Request) -> Option<&RequestCtx> {
+/// The decision that holds for `r`: its main request's location decides (now, if it has not
+/// yet); where the module is off there, the decision made before an internal redirect, if any.
+pub fn current(r: &Request) -> Option<&RequestCtx> {
     let main = main_request(r);
-    // SAFETY: the slot holds null or a RequestCtx this module stored.
-    unsafe { (*ctx_slot(main)).cast::<RequestCtx>().as_ref() }
+    match location_guard(main) {
+        Some(location) => decide(main, &location).map(|ctx| &*ctx),
+        // SAFETY: find returns null or our live context in the request pool.
+        None => unsafe { find(main).as_ref() },
+    }
 }
 
 /// The main request: subrequests never run the access phase, so variables read its context.

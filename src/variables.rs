@@ -1,21 +1,24 @@
 //! `$credentialflow_claim_<name>`, `$credentialflow_header_<name>`, `$credentialflow_status`
 //! and `$credentialflow_cache`. Reading a claim before the access phase verifies the token then,
 //! once per request, so `limit_req_zone $credentialflow_claim_sub` keys on a verified subject.
+//! Claim and header variables are empty unless the token was accepted (signature, time,
+//! issuer, audience, revocation and scopes all passed), and a claim value holding a control
+//! character never reaches a variable.
 
-use std::borrow::Cow;
 use std::ptr::addr_of_mut;
 
-use credentialflow_core::claims_view::ClaimsView;
+use credentialflow_core::claims_view::{ClaimsView, Withheld};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
     ngx_str_t, ngx_uint_t, ngx_variable_value_t, NGX_HTTP_VAR_NOCACHEABLE, NGX_HTTP_VAR_PREFIX,
+    NGX_LOG_INFO,
 };
 use ngx::http::Request;
-use ngx::ngx_string;
+use ngx::{ngx_log_error, ngx_string};
 
 use crate::ffi_guard::guarded;
-use crate::request_ctx::{self, RequestCtx};
+use crate::request_ctx;
 
 const CLAIM_PREFIX: &str = "credentialflow_claim_";
 const HEADER_PREFIX: &str = "credentialflow_header_";
@@ -100,16 +103,6 @@ fn suffix(data: usize, prefix: &str) -> Option<String> {
     std::str::from_utf8(rest).ok().map(str::to_string)
 }
 
-/// The decision for the main request: already made, or made now where the module is on.
-fn decision(r: &Request) -> Option<&RequestCtx> {
-    let main = request_ctx::main_request(r);
-    if let Some(ctx) = request_ctx::existing(main) {
-        return Some(ctx);
-    }
-    let location = request_ctx::location_guard(main)?;
-    request_ctx::decide(main, &location).map(|ctx| &*ctx)
-}
-
 fn entry(
     r: *mut ngx_http_request_t,
     v: *mut ngx_variable_value_t,
@@ -128,12 +121,23 @@ unsafe extern "C" fn get_claim(
     data: usize,
 ) -> ngx_int_t {
     entry(r, v, "$credentialflow_claim_", |r| {
-        let text = suffix(data, CLAIM_PREFIX).and_then(|name| {
-            let ctx = decision(r)?;
-            let token = ctx.token.as_ref()?;
-            ClaimsView::new(token).text_ignoring_case(&name).map(Cow::into_owned)
-        });
-        set_value(r, v, text.as_deref().map(str::as_bytes))
+        let name = suffix(data, CLAIM_PREFIX);
+        let accepted = request_ctx::current(r).and_then(|ctx| ctx.verdict.as_ref().ok());
+        let (Some(name), Some(accepted)) = (name, accepted) else {
+            return set_value(r, v, None);
+        };
+        match ClaimsView::new(&accepted.token).header_text(&name) {
+            Ok(text) => set_value(r, v, text.as_deref().map(str::as_bytes)),
+            Err(Withheld) => {
+                ngx_log_error!(
+                    NGX_LOG_INFO,
+                    r.log(),
+                    "credentialflow: $credentialflow_claim_{name} is empty: the claim's value \
+                     holds a control character"
+                );
+                set_value(r, v, None)
+            }
+        }
     })
 }
 
@@ -144,7 +148,8 @@ unsafe extern "C" fn get_header(
 ) -> ngx_int_t {
     entry(r, v, "$credentialflow_header_", |r| {
         let text = suffix(data, HEADER_PREFIX).and_then(|name| {
-            let token = decision(r)?.token.as_ref()?;
+            let ctx = request_ctx::current(r)?;
+            let token = &ctx.verdict.as_ref().ok()?.token;
             match name.as_str() {
                 "alg" => Some(token.alg.name().to_string()),
                 "kid" => token.claims.kid().map(str::to_string),
@@ -162,7 +167,7 @@ unsafe extern "C" fn get_status(
     _data: usize,
 ) -> ngx_int_t {
     entry(r, v, "$credentialflow_status", |r| {
-        let status = match decision(r).map(|ctx| &ctx.verdict) {
+        let status = match request_ctx::current(r).map(|ctx| &ctx.verdict) {
             None => "",
             Some(Ok(_)) => "ok",
             Some(Err(rejection)) => rejection.status_name(),
@@ -177,7 +182,7 @@ unsafe extern "C" fn get_cache(
     _data: usize,
 ) -> ngx_int_t {
     entry(r, v, "$credentialflow_cache", |r| {
-        let state = match decision(r).and_then(|ctx| ctx.cache_hit) {
+        let state = match request_ctx::current(r).and_then(|ctx| ctx.cache_hit) {
             None => "",
             Some(true) => "hit",
             Some(false) => "miss",

@@ -75,7 +75,7 @@ hello
 
 
 
-=== TEST 4: "Bearer" without a token gets 401 error="invalid_request"
+=== TEST 4: "Bearer" without a token gets 400 error="invalid_request" (RFC 6750 §3.1)
 --- config
     location /api/ {
         credentialflow on;
@@ -89,7 +89,7 @@ hello
 GET /api/hello.txt
 --- more_headers
 Authorization: Bearer
---- error_code: 401
+--- error_code: 400
 --- response_headers
 WWW-Authenticate: Bearer realm="api", error="invalid_request", error_description="malformed credential header"
 --- error_log
@@ -97,7 +97,7 @@ credentialflow: request refused (invalid): malformed credential header
 
 
 
-=== TEST 5: junk after the token, a quoted token and non-token characters get error="invalid_request"
+=== TEST 5: junk after the token, a quoted token and non-token characters get 400 error="invalid_request" (RFC 6750 §3.1)
 --- config
     location /api/ {
         credentialflow on;
@@ -114,7 +114,7 @@ hello
  "Authorization: Bearer \"$ENV{TEST_NGINX_TOKEN_RS256}\"",
  "Authorization: Bearer abc,def"]
 --- error_code eval
-[401, 401, 401]
+[400, 400, 400]
 --- response_headers eval
 [(qq{WWW-Authenticate: Bearer realm="api", error="invalid_request", error_description="malformed credential header"}) x 3]
 
@@ -230,7 +230,7 @@ request refused (missing): no bearer token
 
 
 
-=== TEST 11: a custom header sent twice gets 401 "more than one credential header"
+=== TEST 11: a custom header sent twice gets 400 "more than one credential header"
 --- config
     location /api/ {
         credentialflow on;
@@ -245,7 +245,7 @@ hello
 GET /api/hello.txt
 --- more_headers eval
 "X-Api-Token: $ENV{TEST_NGINX_TOKEN_RS256}\nx-API-token: $ENV{TEST_NGINX_TOKEN_RS256}"
---- error_code: 401
+--- error_code: 400
 --- response_headers
 WWW-Authenticate: Bearer realm="api", error="invalid_request", error_description="more than one credential header"
 --- error_log
@@ -269,7 +269,7 @@ hello
 --- more_headers eval
 ["X-Api-Token: Bearer $ENV{TEST_NGINX_TOKEN_RS256}", "X-Api-Token: "]
 --- error_code eval
-[401, 401]
+[400, 401]
 --- response_headers eval
 [qq{WWW-Authenticate: Bearer realm="api", error="invalid_request", error_description="malformed credential header"},
  qq{WWW-Authenticate: Bearer realm="api"}]
@@ -338,3 +338,51 @@ GET /api/hello.txt
 hello
 --- no_error_log
 request refused
+
+
+
+=== TEST 16: with underscores_in_headers on, an "_" twin of the custom header is a second credential header (400)
+# CGI/WSGI upstreams fold X_Api_Token and X-Api-Token into one name: the twin must not slip past.
+--- config
+    underscores_in_headers on;
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_header X-Api-Token;
+        root html;
+    }
+--- user_files
+>>> api/hello.txt
+hello
+--- request eval
+[("GET /api/hello.txt") x 2]
+--- more_headers eval
+["X-Api-Token: $ENV{TEST_NGINX_TOKEN_RS256}\nX_Api_Token: $ENV{TEST_NGINX_TOKEN_EXPIRED}",
+ "X_API_TOKEN: $ENV{TEST_NGINX_TOKEN_RS256}"]
+--- error_code eval
+[400, 200]
+--- response_headers eval
+[qq{WWW-Authenticate: Bearer realm="api", error="invalid_request", error_description="more than one credential header"},
+ "WWW-Authenticate:"]
+
+
+
+=== TEST 17: a duplicate Authorization header is refused by nginx itself with 400, before any module runs (no challenge)
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        root html;
+    }
+--- user_files
+>>> api/hello.txt
+hello
+--- request
+GET /api/hello.txt
+--- more_headers eval
+"Authorization: Bearer $ENV{TEST_NGINX_TOKEN_RS256}\nAuthorization: Bearer $ENV{TEST_NGINX_TOKEN_RS256}"
+--- error_code: 400
+--- response_headers
+WWW-Authenticate:
+--- no_error_log
+credentialflow: request refused

@@ -8,7 +8,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: claim variables: strings as-is, numbers as JSON text, string arrays space-joined, the rest compact JSON; names match claims case-insensitively when unambiguous
+=== TEST 1: claim variables: strings as-is, numbers as JSON text, string arrays space-joined, the rest compact JSON; names are exact (nginx lower-cases variable names, so userId and Dup are out of reach)
 --- config
     location /api/ {
         credentialflow on;
@@ -46,7 +46,7 @@ X-Obj: [{"k":true}]
 X-Flag: [true]
 X-Greeting: [hello world]
 X-Missing: []
-X-User-Id: [u-17]
+X-User-Id: []
 X-Dup: []
 
 
@@ -156,26 +156,45 @@ X-Cache: []
 
 
 
-=== TEST 6: claims of an authentic but refused token are readable; those of a bad signature are not
+=== TEST 6: claim and header variables are empty for an authentic but refused token (expired, wrong audience, revoked, missing scope) as for a bad signature
 --- config
+    add_header X-Sub "[$credentialflow_claim_sub]" always;
+    add_header X-Alg "[$credentialflow_header_alg]" always;
+    add_header X-Status "[$credentialflow_status]" always;
+    credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
     location /api/ {
         credentialflow on;
-        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
-        add_header X-Sub "[$credentialflow_claim_sub]" always;
-        add_header X-Alg "[$credentialflow_header_alg]" always;
+        credentialflow_revocation_file $TEST_NGINX_FIXTURES/revoked.txt;
+        root html;
+    }
+    location /aud/ {
+        credentialflow on;
+        credentialflow_audience api.example;
+        root html;
+    }
+    location /scoped/ {
+        credentialflow on;
+        credentialflow_require_scope orders:write;
         root html;
     }
 --- user_files
 >>> api/hello.txt
 hello
+>>> aud/hello.txt
+hello
+>>> scoped/hello.txt
+hello
 --- request eval
-[("GET /api/hello.txt") x 2]
+["GET /api/hello.txt", "GET /api/hello.txt", "GET /api/hello.txt", "GET /aud/hello.txt",
+ "GET /scoped/hello.txt", "GET /api/hello.txt"]
 --- more_headers eval
-[map { "Authorization: Bearer $ENV{\"TEST_NGINX_TOKEN_$_\"}" } qw(EXPIRED WRONG_KEY)]
+[(map { "Authorization: Bearer $ENV{\"TEST_NGINX_TOKEN_$_\"}" } qw(EXPIRED WRONG_KEY REVOKED_SUB WRONG_AUD SCOPE_READ RS256))]
 --- error_code eval
-[401, 401]
+[401, 401, 401, 401, 403, 200]
 --- response_headers eval
-["X-Sub: [alice]\nX-Alg: [RS256]", "X-Sub: []\nX-Alg: []"]
+["X-Sub: []\nX-Alg: []\nX-Status: [expired]", "X-Sub: []\nX-Alg: []\nX-Status: [invalid]",
+ "X-Sub: []\nX-Alg: []\nX-Status: [revoked]", "X-Sub: []\nX-Alg: []\nX-Status: [invalid]",
+ "X-Sub: []\nX-Alg: []\nX-Status: [insufficient_scope]", "X-Sub: [alice]\nX-Alg: [RS256]\nX-Status: [ok]"]
 
 
 
@@ -275,7 +294,7 @@ hello
 [200, 401, 401, 200]
 --- response_body_like eval
 ["\\Ahello\n\\z", "401 Authorization Required", "401 Authorization Required",
- "\\Aok sub=alice alg=RS256\nexpired sub=alice alg=RS256\ninvalid sub=- alg=-\n\\z"]
+ "\\Aok sub=alice alg=RS256\nexpired sub=- alg=-\ninvalid sub=- alg=-\n\\z"]
 
 
 
@@ -301,3 +320,102 @@ GET /api/page.txt
 --- error_code: 200
 --- response_body
 main sub=[bob] inner sub=[bob] status=[ok]
+
+
+
+=== TEST 12: a claim holding CR/LF never reaches a variable, so proxy_set_header cannot inject a header
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            return 200 "email=[$http_x_email] injected=[$http_x_injected] sub=[$http_x_sub]\n";
+        }
+    }
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        proxy_set_header X-Email $credentialflow_claim_email;
+        proxy_set_header X-Sub $credentialflow_claim_sub;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- request
+GET /api/orders
+--- more_headers eval
+"Authorization: Bearer $ENV{TEST_NGINX_TOKEN_FWD_CRLF}"
+--- error_code: 200
+--- response_body
+email=[] injected=[] sub=[alice]
+--- error_log
+credentialflow: $credentialflow_claim_email is empty: the claim's value holds a control character
+
+
+
+=== TEST 13: after an internal redirect (X-Accel-Redirect) the access log still records the request's verdict
+--- http_config
+    log_format cf "$uri $credentialflow_status sub=$credentialflow_claim_sub";
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            add_header X-Accel-Redirect /files/hello.txt;
+            return 200 "";
+        }
+    }
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+    location /files/ {
+        internal;
+        root html;
+        access_log logs/cf.log cf;
+    }
+    location = /cf.log {
+        root logs;
+    }
+--- user_files
+>>> files/hello.txt
+hello
+--- request eval
+["GET /api/orders", "GET /cf.log"]
+--- more_headers eval
+["Authorization: Bearer $ENV{TEST_NGINX_TOKEN_BOB}", ""]
+--- error_code eval
+[200, 200]
+--- response_body eval
+["hello\n", "/files/hello.txt ok sub=bob\n"]
+
+
+
+=== TEST 14: a subrequest into a protected location (which skips the access phase) never carries a client's copy of a forwarded header
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            return 200 "user=[$http_x_user]";
+        }
+    }
+--- config
+    location /page/ {
+        ssi on;
+        ssi_types text/plain;
+        root html;
+    }
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_forward_claim sub X-User;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- user_files
+>>> page/index.txt
+page <!--# include virtual="/api/who" -->
+--- request
+GET /page/index.txt
+--- more_headers
+X-User: admin
+--- error_code: 200
+--- response_body
+page user=[]

@@ -169,6 +169,34 @@ hello
 --- error_code eval
 [401, 200]
 --- response_headers eval
-["X-Status: [expired] [alice]", ""]
+["X-Status: [expired] []", ""]
 --- response_body_like eval
 ["", qr/\A(?:(?!request refused)[^\n]*\n)*[^\n]*request refused \(expired\)[^\n]*\n(?:(?!request refused)[^\n]*\n)*\z/]
+
+
+
+=== TEST 8: replaying a victim's expired, other-audience or revoked tokens does not use up the victim's limit_req bucket
+# Only a fully accepted token (signature, time, iss, aud, revocation) gives $credentialflow_claim_sub
+# a value; the victim's stale tokens name "alice"/"revoked-user" but are not counted.
+--- http_config
+    limit_req_zone $credentialflow_claim_sub zone=per_sub:1m rate=1r/m;
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_issuer https://issuer.example;
+        credentialflow_audience api.example;
+        credentialflow_leeway 1s;
+        limit_req zone=per_sub;
+        limit_req_status 429;
+        root html;
+    }
+--- user_files
+>>> api/hello.txt
+hello
+--- request eval
+[("GET /api/hello.txt") x 4]
+--- more_headers eval
+[map { "Authorization: Bearer $ENV{\"TEST_NGINX_TOKEN_$_\"}" } qw(EXPIRED WRONG_AUD WRONG_AUD ISS_AUD)]
+--- error_code eval
+[401, 401, 401, 200]

@@ -16,6 +16,10 @@ use crate::verifier::VerifiedToken;
 /// Claims always read from the typed fields: absent there means absent.
 pub const TYPED_TEXT: [&str; 4] = ["sub", "iss", "jti", "scope"];
 
+/// A claim value kept from headers and variables: it holds a control character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Withheld;
+
 /// A verified token, with its payload decoded on first need.
 pub struct ClaimsView<'a> {
     token: &'a VerifiedToken,
@@ -93,14 +97,14 @@ impl<'a> ClaimsView<'a> {
         only(self.members(|n| n == name)?)
     }
 
-    /// Like [`ClaimsView::text`], but a name with no exact match also matches one claim whose
-    /// name differs only in ASCII case: nginx lower-cases variable names, so
-    /// `$credentialflow_claim_userid` must still reach `userId`. Two such claims: no match.
-    pub fn text_ignoring_case(&self, name: &str) -> Option<Cow<'_, str>> {
-        if let Some(text) = self.text(name) {
-            return Some(text);
+    /// The claim as text that may become a request header or an nginx variable: a value
+    /// holding a control character (CR, LF, NUL, ...) is withheld, so it can never inject a
+    /// header, whichever way the configuration uses it. Names are exact (case-sensitive).
+    pub fn header_text(&self, name: &str) -> Result<Option<Cow<'_, str>>, Withheld> {
+        match self.text(name) {
+            Some(text) if !is_header_safe(&text) => Err(Withheld),
+            text => Ok(text),
         }
-        only(self.members(|n| n.eq_ignore_ascii_case(name))?)
     }
 }
 
@@ -126,7 +130,7 @@ mod tests {
     }
 
     #[test]
-    fn variable_names_reach_mixed_case_claims() {
+    fn claim_names_are_exact() {
         use crate::alg::Algorithm;
         use crate::token::claims::Claims;
         let json = br#"{"userId":"u1","Tenant":"a","tenant":"b","Dup":1,"dUP":2,"n":[1]}"#;
@@ -134,10 +138,11 @@ mod tests {
         let claims = Claims::parse_for_token(json, None, None, raw.as_bytes()).unwrap();
         let token = VerifiedToken { alg: Algorithm::HS256, claims };
         let view = ClaimsView::new(&token);
-        assert_eq!(view.text_ignoring_case("userid").as_deref(), Some("u1"));
-        assert_eq!(view.text_ignoring_case("tenant").as_deref(), Some("b"));
-        assert_eq!(view.text_ignoring_case("dup"), None);
-        assert_eq!(view.text("userid"), None);
+        assert_eq!(view.text("userId").as_deref(), Some("u1"));
+        assert_eq!(view.text("userid"), None, "names are exact");
+        assert_eq!(view.text("tenant").as_deref(), Some("b"));
+        assert_eq!(view.header_text("Tenant"), Ok(Some(Cow::Borrowed("a"))));
+        assert_eq!(view.header_text("dup"), Ok(None));
         assert_eq!(view.text("n").as_deref(), Some("[1]"));
         assert!(view.has_claim("Dup") && !view.has_claim("dup"));
         let repeated = br#"{"a":1,"a":2,"b":3}"#;
@@ -146,6 +151,22 @@ mod tests {
         let token = VerifiedToken { alg: Algorithm::HS256, claims };
         let view = ClaimsView::new(&token);
         assert_eq!(view.text("b"), None, "a repeated member makes the whole object unreadable");
+    }
+
+    #[test]
+    fn control_characters_are_withheld() {
+        use crate::alg::Algorithm;
+        use crate::token::claims::Claims;
+        let json = br#"{"sub":"a\r\nX-Admin: true","name":"Alice\nX","tab":"a\tb","ok":"x"}"#;
+        let raw = format!("e30.{}.c2ln", b64::encode(json));
+        let claims = Claims::parse_for_token(json, None, None, raw.as_bytes()).unwrap();
+        let token = VerifiedToken { alg: Algorithm::HS256, claims };
+        let view = ClaimsView::new(&token);
+        assert_eq!(view.header_text("sub"), Err(Withheld));
+        assert_eq!(view.header_text("name"), Err(Withheld));
+        assert_eq!(view.header_text("tab").unwrap().as_deref(), Some("a\tb"));
+        assert_eq!(view.header_text("ok").unwrap().as_deref(), Some("x"));
+        assert_eq!(view.header_text("absent"), Ok(None));
     }
 
     #[test]

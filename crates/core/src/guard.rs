@@ -1,10 +1,12 @@
 //! One location's whole decision for one token: size limit, cache, signature, claim policy,
-//! revocation, forwarded claims, then scopes (authentication failures win over authorization).
+//! revocation, then scopes (authentication failures win over authorization), and the values
+//! of the forwarded claims of a token that passed them all.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::cache::TokenCache;
-use crate::claims_view::{is_header_safe, ClaimsView, TYPED_TEXT};
+use crate::claims_view::{ClaimsView, Withheld, TYPED_TEXT};
 use crate::policy::Policy;
 use crate::reject::Rejection;
 use crate::revocation::RevocationSource;
@@ -45,17 +47,28 @@ pub struct Guard {
     cache_id: u64,
 }
 
+/// A token that passed every check of a location. Only an accepted token is ever handed
+/// out: nothing of a rejected token (not even an authentic one that expired, was revoked or
+/// names another audience) can reach a variable, a header or a rate-limit key.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The verified token.
+    pub token: VerifiedToken,
+    /// The values of the forwarded claims, in `Guard::forwarded` order; `None` when the
+    /// claim is absent or withheld.
+    pub forwarded: Vec<Option<String>>,
+    /// Forwarded claims withheld because their value holds a control character (see
+    /// [`ClaimsView::header_text`]); empty in the normal case.
+    pub withheld: Vec<Box<str>>,
+}
+
 /// The outcome of [`Guard::check`].
 #[derive(Debug)]
 pub struct Decision {
-    /// The verified token, whenever the signature verified (even if a later check failed),
-    /// so variables can describe a rejected but authentic token.
-    pub token: Option<VerifiedToken>,
-    /// Whether the verification came from the cache.
+    /// Whether the signature check was skipped thanks to the cache.
     pub cache_hit: bool,
-    /// The values of the forwarded claims (in `Guard::forwarded` order; `None`: absent), or
-    /// the reason for refusing.
-    pub verdict: Result<Vec<Option<String>>, Rejection>,
+    /// The accepted token, or the reason for refusing.
+    pub verdict: Result<Accepted, Rejection>,
 }
 
 impl Guard {
@@ -103,7 +116,7 @@ impl Guard {
     /// Decides on one token.
     pub fn check(&self, raw: &[u8], cache: &mut TokenCache, now: i64) -> Decision {
         if raw.len() > self.max_token_size {
-            return Decision { token: None, cache_hit: false, verdict: Err(Rejection::TooLarge) };
+            return Decision { cache_hit: false, verdict: Err(Rejection::TooLarge) };
         }
         let id = self.cache_id;
         let (token, cache_hit) = match cache.get(id, raw, now) {
@@ -122,34 +135,33 @@ impl Guard {
                         true => rejection,
                         false => Rejection::BadCredentialSyntax,
                     };
-                    return Decision { token: None, cache_hit: false, verdict: Err(rejection) };
+                    return Decision { cache_hit: false, verdict: Err(rejection) };
                 }
             },
         };
-        let verdict = self.check_verified(&token, now);
-        Decision { token: Some(token), cache_hit, verdict }
+        Decision { cache_hit, verdict: self.check_verified(token, now) }
     }
 
-    fn check_verified(
-        &self,
-        token: &VerifiedToken,
-        now: i64,
-    ) -> Result<Vec<Option<String>>, Rejection> {
-        let view = ClaimsView::new(token);
+    fn check_verified(&self, token: VerifiedToken, now: i64) -> Result<Accepted, Rejection> {
+        let view = ClaimsView::new(&token);
         self.policy.check_token(&view, now)?;
         if self.revocation.as_ref().is_some_and(|source| source.is_revoked(&token.claims)) {
             return Err(Rejection::Revoked);
         }
-        let mut values = Vec::with_capacity(self.forwarded.len());
-        for forwarded in &self.forwarded {
-            let value = view.text(&forwarded.claim);
-            if value.as_deref().is_some_and(|v| !is_header_safe(v)) {
-                return Err(Rejection::UnsafeForwardedClaim);
+        self.policy.check_scopes(&token)?;
+        let mut forwarded = Vec::with_capacity(self.forwarded.len());
+        let mut withheld = Vec::new();
+        for claim in &self.forwarded {
+            match view.header_text(&claim.claim) {
+                Ok(value) => forwarded.push(value.map(Cow::into_owned)),
+                Err(Withheld) => {
+                    withheld.push(claim.claim.clone());
+                    forwarded.push(None);
+                }
             }
-            values.push(value.map(|v| v.into_owned()));
         }
-        self.policy.check_scopes(token)?;
-        Ok(values)
+        drop(view);
+        Ok(Accepted { token, forwarded, withheld })
     }
 }
 
@@ -193,16 +205,18 @@ mod tests {
         let guard = forwarding(&verifier, &["email", "n", "sub", "missing"], &["exp", "tenant"]);
         let mut cache = TokenCache::new(8);
         let first = guard.check(token.as_bytes(), &mut cache, 0);
-        assert_eq!(first.verdict, Err(Rejection::BadClaims), "tenant is required");
+        assert_eq!(first.verdict.err(), Some(Rejection::BadClaims), "tenant is required");
         let guard = forwarding(&verifier, &["email", "n", "sub", "missing"], &["exp", "email"]);
         let miss = guard.check(token.as_bytes(), &mut cache, 0);
         let hit = guard.check(token.as_bytes(), &mut cache, 0);
         assert!(!miss.cache_hit && hit.cache_hit);
         let expected = [Some("a@b"), Some("[1,\"x\"]"), Some("s"), None];
         let expected: Vec<_> = expected.iter().map(|v| v.map(str::to_string)).collect();
-        assert_eq!(miss.verdict.as_ref().unwrap(), &expected);
-        assert_eq!(hit.verdict.as_ref().unwrap(), &expected);
-        let claims = &hit.token.as_ref().unwrap().claims;
+        assert_eq!(miss.verdict.as_ref().unwrap().forwarded, expected);
+        let hit = hit.verdict.unwrap();
+        assert_eq!(hit.forwarded, expected);
+        assert!(hit.withheld.is_empty());
+        let claims = &hit.token.claims;
         assert_eq!(claims.stored("email"), Some(Some("a@b")));
         assert_eq!(claims.stored("missing"), Some(None));
         assert_eq!(claims.stored("sub"), None, "typed claims are not stored twice");
@@ -227,13 +241,57 @@ mod tests {
     fn syntax_errors_are_told_from_invalid_tokens_on_a_miss() {
         let guard = forwarding(&verifier(), &[], &[]);
         let mut cache = TokenCache::new(8);
-        let verdict =
-            |raw: &str, cache: &mut TokenCache| guard.check(raw.as_bytes(), cache, 0).verdict;
-        assert_eq!(verdict("a b.c.d", &mut cache), Err(Rejection::BadCredentialSyntax));
-        assert_eq!(verdict("abc.def.ghi", &mut cache), Err(Rejection::Malformed));
+        let verdict = |raw: &str, cache: &mut TokenCache| {
+            guard.check(raw.as_bytes(), cache, 0).verdict.map(|accepted| accepted.forwarded)
+        };
+        assert_eq!(verdict("a b.c.d", &mut cache).err(), Some(Rejection::BadCredentialSyntax));
+        assert_eq!(verdict("abc.def.ghi", &mut cache).err(), Some(Rejection::Malformed));
         let mut forged = hs256(r#"{"exp":100}"#);
         forged.push('A');
-        assert_ne!(verdict(&forged, &mut cache), Ok(Vec::new()));
-        assert_eq!(verdict(&hs256(r#"{"exp":100}"#), &mut cache), Ok(Vec::new()));
+        assert!(verdict(&forged, &mut cache).is_err());
+        assert_eq!(verdict(&hs256(r#"{"exp":100}"#), &mut cache).ok(), Some(Vec::new()));
+    }
+
+    #[test]
+    fn only_an_accepted_token_is_handed_out() {
+        let verifier = verifier();
+        let policy = Policy {
+            audiences: vec!["api".into()],
+            required_scopes: vec!["read".into()],
+            ..Policy::default()
+        };
+        let guard = Guard::new(verifier, policy, None, Vec::new(), DEFAULT_MAX_TOKEN_SIZE);
+        let mut cache = TokenCache::new(8);
+        // Authentic tokens that fail a later check: the verdict carries no token at all.
+        let cases = [
+            (r#"{"sub":"victim","exp":10,"aud":"api","scope":"read"}"#, Rejection::Expired),
+            (
+                r#"{"sub":"victim","exp":100,"aud":"other","scope":"read"}"#,
+                Rejection::WrongAudience,
+            ),
+            (
+                r#"{"sub":"victim","exp":100,"aud":"api","scope":"write"}"#,
+                Rejection::InsufficientScope,
+            ),
+        ];
+        for (claims, expected) in cases {
+            let decision = guard.check(hs256(claims).as_bytes(), &mut cache, 50);
+            assert_eq!(decision.verdict.err(), Some(expected), "{claims}");
+        }
+        let ok = hs256(r#"{"sub":"victim","exp":100,"aud":"api","scope":"read"}"#);
+        let accepted = guard.check(ok.as_bytes(), &mut cache, 50).verdict.unwrap();
+        assert_eq!(accepted.token.claims.sub(), Some("victim"));
+    }
+
+    #[test]
+    fn forwarded_claims_with_control_characters_are_withheld_not_refused() {
+        let token = hs256(r#"{"sub":"a\r\nX-Admin: true","exp":100,"email":"a@b"}"#);
+        let guard = forwarding(&verifier(), &["sub", "email"], &[]);
+        let mut cache = TokenCache::new(8);
+        for _miss_then_hit in 0..2 {
+            let accepted = guard.check(token.as_bytes(), &mut cache, 0).verdict.unwrap();
+            assert_eq!(accepted.forwarded, vec![None, Some("a@b".to_string())]);
+            assert_eq!(accepted.withheld, vec![Box::<str>::from("sub")]);
+        }
     }
 }

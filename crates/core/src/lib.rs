@@ -19,7 +19,7 @@ pub mod verifier;
 
 pub use alg::{Algorithm, AlgorithmSet};
 pub use cache::TokenCache;
-pub use guard::{Decision, ForwardedClaim, Guard};
+pub use guard::{Accepted, Decision, ForwardedClaim, Guard};
 pub use policy::Policy;
 pub use reject::Rejection;
 pub use verifier::{VerifiedToken, Verifier};

@@ -38,8 +38,6 @@ pub enum Rejection {
     WrongAudience,
     /// The token's `jti` or `sub` is on the revocation list.
     Revoked,
-    /// A forwarded claim holds a control character (CR, LF, NUL, ...).
-    UnsafeForwardedClaim,
     /// Authenticated, but a required scope is missing.
     InsufficientScope,
 }
@@ -70,11 +68,34 @@ impl ChallengeError {
 }
 
 impl Rejection {
-    /// The HTTP status: 403 for a missing scope, 401 for everything else.
+    /// Every rejection, for tests and for anything that must list them all (metrics).
+    pub const ALL: [Rejection; 17] = [
+        Rejection::Missing,
+        Rejection::BadCredentialSyntax,
+        Rejection::AmbiguousCredential,
+        Rejection::TooLarge,
+        Rejection::Malformed,
+        Rejection::BadHeader,
+        Rejection::AlgorithmNotAllowed,
+        Rejection::NoMatchingKey,
+        Rejection::BadSignature,
+        Rejection::BadClaims,
+        Rejection::Expired,
+        Rejection::NotYetValid,
+        Rejection::IssuedInFuture,
+        Rejection::WrongIssuer,
+        Rejection::WrongAudience,
+        Rejection::Revoked,
+        Rejection::InsufficientScope,
+    ];
+
+    /// The HTTP status (RFC 6750 §3.1): 400 for `invalid_request`, 403 for
+    /// `insufficient_scope`, 401 for everything else.
     pub fn http_status(self) -> u16 {
-        match self {
-            Rejection::InsufficientScope => 403,
-            _ => 401,
+        match self.challenge_error() {
+            ChallengeError::InvalidRequest => 400,
+            ChallengeError::InsufficientScope => 403,
+            ChallengeError::None | ChallengeError::InvalidToken => 401,
         }
     }
 
@@ -121,7 +142,6 @@ impl Rejection {
             Rejection::WrongIssuer => "issuer not accepted",
             Rejection::WrongAudience => "audience not accepted",
             Rejection::Revoked => "token revoked",
-            Rejection::UnsafeForwardedClaim => "claim not forwardable",
             Rejection::InsufficientScope => "insufficient scope",
         }
     }
@@ -139,9 +159,57 @@ impl std::error::Error for Rejection {}
 mod tests {
     use super::*;
 
+    /// Position in [`Rejection::ALL`]; the exhaustive match makes a new variant that is
+    /// missing from `ALL` a compile error here.
+    fn position(r: Rejection) -> usize {
+        match r {
+            Rejection::Missing => 0,
+            Rejection::BadCredentialSyntax => 1,
+            Rejection::AmbiguousCredential => 2,
+            Rejection::TooLarge => 3,
+            Rejection::Malformed => 4,
+            Rejection::BadHeader => 5,
+            Rejection::AlgorithmNotAllowed => 6,
+            Rejection::NoMatchingKey => 7,
+            Rejection::BadSignature => 8,
+            Rejection::BadClaims => 9,
+            Rejection::Expired => 10,
+            Rejection::NotYetValid => 11,
+            Rejection::IssuedInFuture => 12,
+            Rejection::WrongIssuer => 13,
+            Rejection::WrongAudience => 14,
+            Rejection::Revoked => 15,
+            Rejection::InsufficientScope => 16,
+        }
+    }
+
     #[test]
-    fn scope_is_the_only_403() {
+    fn every_rejection_has_a_description_status_challenge_and_variable_value() {
+        let mut descriptions = std::collections::HashSet::new();
+        for (index, r) in Rejection::ALL.into_iter().enumerate() {
+            assert_eq!(position(r), index, "{r:?} is listed once, in order");
+            assert!(descriptions.insert(r.description()), "{r:?}: description is its own");
+            assert!(!r.description().is_empty());
+            assert!(matches!(r.http_status(), 400 | 401 | 403), "{r:?}");
+            assert!(!r.status_name().is_empty() && r.status_name() != "ok", "{r:?}");
+            let challenge = r.challenge_error();
+            // RFC 6750 §3.1: each error code has its status.
+            let expected = match challenge {
+                ChallengeError::None | ChallengeError::InvalidToken => 401,
+                ChallengeError::InvalidRequest => 400,
+                ChallengeError::InsufficientScope => 403,
+            };
+            assert_eq!(r.http_status(), expected, "{r:?}");
+            // RFC 6750 §3.1: no error code when the request carried no credential at all.
+            assert_eq!(challenge == ChallengeError::None, r == Rejection::Missing, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn statuses_follow_rfc6750() {
         assert_eq!(Rejection::InsufficientScope.http_status(), 403);
+        assert_eq!(Rejection::BadCredentialSyntax.http_status(), 400);
+        assert_eq!(Rejection::AmbiguousCredential.http_status(), 400);
         assert_eq!(Rejection::Revoked.http_status(), 401);
         assert_eq!(Rejection::Missing.challenge_error().as_str(), None);
         assert_eq!(Rejection::Expired.challenge_error().as_str(), Some("invalid_token"));
@@ -151,7 +219,7 @@ mod tests {
 
     #[test]
     fn descriptions_need_no_quoting() {
-        for r in [Rejection::Missing, Rejection::BadSignature, Rejection::UnsafeForwardedClaim] {
+        for r in Rejection::ALL {
             assert!(!r.description().contains('"') && !r.description().contains('\\'));
         }
     }

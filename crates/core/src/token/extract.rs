@@ -34,6 +34,14 @@ impl CredentialHeader {
     }
 }
 
+/// Whether a request header called `name` is the header `lowercase` (given lower-cased):
+/// ASCII case is ignored and `_` reads as `-`, because CGI, WSGI and many frameworks fold
+/// `X_User` and `x-user` into one name, so a second spelling must never slip past a check.
+pub fn same_header_name(name: &[u8], lowercase: &[u8]) -> bool {
+    let fold = |c: u8| if c == b'_' { b'-' } else { c.to_ascii_lowercase() };
+    name.len() == lowercase.len() && name.iter().zip(lowercase).all(|(&a, &b)| fold(a) == fold(b))
+}
+
 fn trim(mut value: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = value {
         value = rest;
@@ -92,6 +100,15 @@ pub fn raw_token(value: &[u8]) -> Result<&[u8], Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_names_fold_case_and_underscores() {
+        assert!(same_header_name(b"X_Api_Token", b"x-api-token"));
+        assert!(same_header_name(b"X-API-TOKEN", b"x-api-token"));
+        assert!(same_header_name(b"x_api_token", b"x_api-token"));
+        assert!(!same_header_name(b"X-Api-Tokens", b"x-api-token"));
+        assert!(!same_header_name(b"X.Api.Token", b"x-api-token"));
+    }
 
     #[test]
     fn bearer_scheme_is_case_insensitive() {

@@ -199,6 +199,9 @@ mint FWD_CRLF --alg RS256 "${rsa[@]}" "${valid[@]}" \
 mint FWD_LF --alg RS256 "${rsa[@]}" "${valid[@]}" --claim 'email="alice\nX-Injected: yes"'
 mint FWD_NUL --alg RS256 "${rsa[@]}" "${valid[@]}" --claim 'email="alice\u0000"'
 mint FWD_SUB_CR --alg RS256 "${rsa[@]}" --ttl 2h --sub $'alice\r'
+# A header kid and typ with CR/LF (the PEM key has no kid, so it verifies any kid).
+mint KID_CRLF --alg RS256 --key "$keys/rsa/private.pem" --kid $'rsa-1\r\nX-Injected: yes' \
+    --header $'typ="at+jwt\\r\\nX-Typ-Injected: yes"' "${valid[@]}"
 
 # Variables.
 mint VARS --alg RS256 "${rsa[@]}" "${valid[@]}" --header typ=at+jwt --iss https://issuer.example \

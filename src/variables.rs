@@ -7,7 +7,7 @@
 
 use std::ptr::addr_of_mut;
 
-use credentialflow_core::claims_view::{ClaimsView, Withheld};
+use credentialflow_core::claims_view::{is_header_safe, ClaimsView, Withheld};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_conf_t, ngx_http_add_variable, ngx_http_request_t, ngx_http_variable_t, ngx_int_t,
@@ -151,13 +151,14 @@ unsafe extern "C" fn get_header(
             let ctx = request_ctx::current(r)?;
             let token = &ctx.verdict.as_ref().ok()?.token;
             match name.as_str() {
-                "alg" => Some(token.alg.name().to_string()),
-                "kid" => token.claims.kid().map(str::to_string),
-                "typ" => token.claims.typ().map(str::to_string),
+                "alg" => Some(token.alg.name()),
+                "kid" => token.claims.kid(),
+                "typ" => token.claims.typ(),
                 _ => None,
             }
         });
-        set_value(r, v, text.as_deref().map(str::as_bytes))
+        // kid and typ are the issuer's free text, held to the claims' rule.
+        set_value(r, v, text.filter(|text| is_header_safe(text)).map(str::as_bytes))
     })
 }
 

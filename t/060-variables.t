@@ -419,3 +419,30 @@ X-User: admin
 --- error_code: 200
 --- response_body
 page user=[]
+
+
+
+=== TEST 15: a kid or typ holding CR/LF never reaches $credentialflow_header_kid/typ
+--- http_config
+    server {
+        listen 127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+        location / {
+            return 200 "kid=[$http_x_kid] typ=[$http_x_typ] alg=[$http_x_alg] injected=[$http_x_injected$http_x_typ_injected]\n";
+        }
+    }
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        proxy_set_header X-Kid $credentialflow_header_kid;
+        proxy_set_header X-Typ $credentialflow_header_typ;
+        proxy_set_header X-Alg $credentialflow_header_alg;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_RAND_PORT_1;
+    }
+--- request
+GET /api/orders
+--- more_headers eval
+"Authorization: Bearer $ENV{TEST_NGINX_TOKEN_KID_CRLF}"
+--- error_code: 200
+--- response_body
+kid=[] typ=[] alg=[RS256] injected=[]

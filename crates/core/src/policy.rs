@@ -201,6 +201,14 @@ mod tests {
         );
     }
 
+    /// Each case under `policy`; a policy that checks nothing passes them all.
+    fn check_cases(policy: &Policy, cases: &[(&str, Result<(), Rejection>)]) {
+        for &(claims, expected) in cases {
+            assert_eq!(check(policy, claims, NOW), expected, "{claims}");
+            assert_eq!(check(&with_leeway(0), claims, NOW), Ok(()), "unchecked: {claims}");
+        }
+    }
+
     #[test]
     fn issuer_is_compared_exactly() {
         let accepted = names(&["https://a.example", "https://b.example"]);
@@ -214,11 +222,7 @@ mod tests {
             (r#"{"iss":""}"#, Err(Rejection::WrongIssuer)),
             (r#"{}"#, Err(Rejection::WrongIssuer)),
         ];
-        let policy = Policy { issuers: accepted, ..with_leeway(0) };
-        for (claims, expected) in cases {
-            assert_eq!(check(&policy, claims, NOW), expected, "{claims}");
-            assert_eq!(check(&with_leeway(0), claims, NOW), Ok(()), "unchecked: {claims}");
-        }
+        check_cases(&Policy { issuers: accepted, ..with_leeway(0) }, &cases);
     }
 
     #[test]
@@ -237,11 +241,7 @@ mod tests {
             (r#"{"aud":"API://orders"}"#, Err(Rejection::WrongAudience)),
             (r#"{}"#, Err(Rejection::WrongAudience)),
         ];
-        let policy = Policy { audiences: accepted, ..with_leeway(0) };
-        for (claims, expected) in cases {
-            assert_eq!(check(&policy, claims, NOW), expected, "{claims}");
-            assert_eq!(check(&with_leeway(0), claims, NOW), Ok(()), "unchecked: {claims}");
-        }
+        check_cases(&Policy { audiences: accepted, ..with_leeway(0) }, &cases);
     }
 
     #[test]

@@ -189,7 +189,7 @@ mod tests {
 
     enum Signer {
         Hmac(&'static [u8]),
-        Ec(EcdsaKeyPair),
+        Ec(Box<EcdsaKeyPair>),
     }
 
     impl Signer {
@@ -270,7 +270,7 @@ mod tests {
         use Rejection::{BadSignature, NoMatchingKey};
         let (e1, e2) = (p256(), p256());
         let verifier = Verifier::new(keys(&e1, &e2), None).expect("verifier");
-        let (e1, e2) = (Signer::Ec(e1), Signer::Ec(e2));
+        let (e1, e2) = (Signer::Ec(Box::new(e1)), Signer::Ec(Box::new(e2)));
         let (h1, h2, h3, pinned) =
             (Signer::Hmac(H1), Signer::Hmac(H2), Signer::Hmac(H3), Signer::Hmac(PINNED));
         let unknown = Signer::Hmac(&[9; 64]);

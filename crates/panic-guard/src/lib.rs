@@ -47,12 +47,11 @@ pub fn install_hook() -> bool {
 
 /// Records where a panic inside [`contain`] happened; `false` for a panic that is not ours.
 fn claim(info: &PanicHookInfo<'_>) -> bool {
-    // `try_with`: a panic while this thread's locals are being destroyed is not ours.
+    // `try_with` throughout: the hook must not panic, even on a thread being torn down.
     if !DEPTH.try_with(|depth| depth.get() > 0).unwrap_or(false) {
         return false;
     }
     let location = info.location().map(|at| format!("{}:{}", at.file(), at.line()));
-    // Cannot fail: DEPTH was readable, so this thread's locals are alive.
     let _ = LOCATION.try_with(|last| last.set(location));
     true
 }
@@ -78,14 +77,15 @@ impl Drop for Depth {
 pub fn contain<T>(body: impl FnOnce() -> T) -> Result<T, Panic> {
     install_hook();
     let _depth = Depth::enter();
-    LOCATION.with(Cell::take);
+    // `try_with` here too: reading this thread's locals must never be what panics.
+    let _ = LOCATION.try_with(Cell::take);
     panic::catch_unwind(AssertUnwindSafe(body)).map_err(|payload| Panic {
         message: payload
             .downcast_ref::<&str>()
             .map(|message| message.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "(no message)".to_string()),
-        location: LOCATION.with(Cell::take),
+        location: LOCATION.try_with(Cell::take).ok().flatten(),
     })
 }
 

@@ -46,8 +46,17 @@ fn check(r: &mut Request) -> Status {
         return Status::NGX_DECLINED;
     };
     #[cfg(feature = "panic-test")]
-    if location.panic_test {
-        panic!("credentialflow_panic_test");
+    match location.panic_test {
+        Some(crate::conf::PanicTest::Guarded) => panic!("credentialflow_panic_test"),
+        Some(crate::conf::PanicTest::Outside) => {
+            // Another thread is outside this thread's `guarded` call: the panic is not ours,
+            // and must reach the hook installed before ours (std's prints it to stderr).
+            let thread = std::thread::spawn(|| panic!("credentialflow_panic_test outside"));
+            if thread.join().is_ok() {
+                return Status::NGX_ERROR;
+            }
+        }
+        None => {}
     }
     let Some(ctx) = request_ctx::decide(r, &location) else {
         return HTTPStatus::INTERNAL_SERVER_ERROR.into();

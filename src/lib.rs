@@ -77,7 +77,6 @@ pub static mut ngx_http_credentialflow_module: ngx_module_t = ngx_module_t {
 /// Installs the crypto provider (before any fork, so every worker has it) and registers the
 /// variables, which must exist before the configuration that uses them is parsed.
 unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
-    ffi_guard::quiet_panics();
     guarded((*cf).log, "preconfiguration", Status::NGX_ERROR.into(), || {
         credentialflow_core::crypto_provider::install_ring_provider();
         // SAFETY: nginx passes a valid configuration context.

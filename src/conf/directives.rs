@@ -240,9 +240,14 @@ fn cache_size(d: &Directive<'_>, conf: &mut MainConf) -> Result<(), DirectiveErr
 }
 
 #[cfg(feature = "panic-test")]
-fn panic_test(_d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
-    conf.panic_test = true;
-    Ok(())
+fn panic_test(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    use super::PanicTest;
+    let place = match d.args.first().copied() {
+        None => PanicTest::Guarded,
+        Some("outside") => PanicTest::Outside,
+        Some(other) => return Err(d.invalid(other, "it must be \"outside\" or nothing")),
+    };
+    set_once(&mut conf.panic_test, place)
 }
 
 #[cfg(feature = "panic-test")]
@@ -320,7 +325,7 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
     #[cfg(feature = "panic-test")]
     command(
         ngx_string!("credentialflow_panic_test"),
-        NGX_HTTP_LOC_CONF | ngx::ffi::NGX_CONF_NOARGS,
+        NGX_HTTP_LOC_CONF | ngx::ffi::NGX_CONF_NOARGS | ngx::ffi::NGX_CONF_TAKE1,
         set_panic_test,
     ),
     ngx_command_t::empty(),

@@ -59,7 +59,7 @@ pub struct LocConf {
     revocation: Option<Arc<RevocationSource>>,
     max_token_size: Option<usize>,
     #[cfg(feature = "panic-test")]
-    panic_test: bool,
+    panic_test: Option<PanicTest>,
 
     /// Built when keys are known: shared by every level that inherits the same keys and
     /// algorithms, so they share cache entries too.
@@ -80,7 +80,17 @@ pub struct LocationGuard {
     pub forwarded_lowercase: Vec<Box<[u8]>>,
     /// A test-only switch: panic in the access handler.
     #[cfg(feature = "panic-test")]
-    pub panic_test: bool,
+    pub panic_test: Option<PanicTest>,
+}
+
+/// Where the test-only `credentialflow_panic_test` directive makes the access handler panic.
+#[cfg(feature = "panic-test")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanicTest {
+    /// In the handler itself, inside its `guarded` call.
+    Guarded,
+    /// On a thread of its own, outside any `guarded` call: not the module's to silence.
+    Outside,
 }
 
 fn inherit<T: Clone>(value: &mut Option<T>, prev: &Option<T>) {

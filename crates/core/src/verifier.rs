@@ -43,6 +43,15 @@ struct PreparedKey {
     verifier: RingVerifier,
 }
 
+impl PreparedKey {
+    /// One signature check with this key.
+    fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        #[cfg(test)]
+        tests::record_check(self);
+        self.verifier.verify_signature(message, signature)
+    }
+}
+
 impl std::fmt::Debug for PreparedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PreparedKey").field("kid", &self.kid).field("alg", &self.alg).finish()
@@ -127,7 +136,7 @@ impl Verifier {
         if candidates.peek().is_none() {
             return Err(Rejection::NoMatchingKey);
         }
-        if !candidates.any(|key| key.verifier.verify_signature(jws.signing_input, &jws.signature)) {
+        if !candidates.any(|key| key.verifies(jws.signing_input, &jws.signature)) {
             return Err(Rejection::BadSignature);
         }
         let payload = b64::decode(jws.payload_segment).ok_or(Rejection::Malformed)?;
@@ -135,5 +144,305 @@ impl Verifier {
         let (kid, typ) = (header.kid.as_deref(), header.typ.as_deref());
         let claims = Claims::parse_for_token(&payload, kid, typ, token)?;
         Ok(VerifiedToken { alg, claims })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+    use super::*;
+    use crate::keys::{parse_key_file, KeyFormat};
+
+    thread_local! {
+        /// The keys `verify` checked a signature with on this thread, in order.
+        static CHECKED: RefCell<Vec<(Option<Box<str>>, Algorithm)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn record_check(key: &PreparedKey) {
+        CHECKED.with_borrow_mut(|checked| checked.push((key.kid.clone(), key.alg)));
+    }
+
+    /// Verifies `token`, returning the outcome and the keys it was checked with.
+    fn verify(
+        verifier: &Verifier,
+        token: &str,
+    ) -> (Result<(), Rejection>, Vec<(String, Algorithm)>) {
+        CHECKED.with_borrow_mut(Vec::clear);
+        let outcome = verifier.verify(token.as_bytes()).map(|_| ());
+        let checked = CHECKED.with_borrow_mut(std::mem::take);
+        let named =
+            checked.into_iter().map(|(kid, alg)| (kid.as_deref().unwrap_or("-").to_string(), alg));
+        (outcome, named.collect())
+    }
+
+    const H1: &[u8] = &[1; 32];
+    const H2: &[u8] = &[2; 32];
+    /// Long enough for every HMAC algorithm; configured without a `kid`.
+    const H3: &[u8] = &[3; 64];
+    /// Pinned to HS256 by its JWK `alg`, though long enough for HS512.
+    const PINNED: &[u8] = &[6; 64];
+    const RSA_PUBLIC: &[u8] = include_bytes!("../tests/fixtures/rsa-2048-public.pem");
+
+    enum Signer {
+        Hmac(&'static [u8]),
+        Ec(Box<EcdsaKeyPair>),
+    }
+
+    impl Signer {
+        fn sign(&self, alg: Algorithm, message: &[u8]) -> Vec<u8> {
+            match self {
+                Signer::Hmac(secret) => {
+                    let hmac = match alg {
+                        Algorithm::HS384 => ring::hmac::HMAC_SHA384,
+                        Algorithm::HS512 => ring::hmac::HMAC_SHA512,
+                        _ => ring::hmac::HMAC_SHA256,
+                    };
+                    ring::hmac::sign(&ring::hmac::Key::new(hmac, secret), message).as_ref().to_vec()
+                }
+                Signer::Ec(pair) => {
+                    let signature = pair.sign(&SystemRandom::new(), message);
+                    signature.expect("ECDSA signing").as_ref().to_vec()
+                }
+            }
+        }
+    }
+
+    fn p256() -> EcdsaKeyPair {
+        let (alg, rng) = (&ECDSA_P256_SHA256_FIXED_SIGNING, SystemRandom::new());
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).expect("P-256 key generation");
+        EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).expect("own key")
+    }
+
+    /// A JWK for a P-256 public key (uncompressed point: 0x04, x, y).
+    fn ec_jwk(kid: &str, pair: &EcdsaKeyPair) -> String {
+        let point = pair.public_key().as_ref();
+        let (x, y) = point.get(1..).unwrap_or_default().split_at(32);
+        format!(
+            r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","x":"{}","y":"{}"}}"#,
+            b64::encode(x),
+            b64::encode(y)
+        )
+    }
+
+    fn oct_jwk(kid: &str, secret: &[u8], alg: Option<&str>) -> String {
+        let alg = alg.map(|alg| format!(r#","alg":"{alg}""#)).unwrap_or_default();
+        format!(r#"{{"kty":"oct","kid":"{kid}","k":"{}"{alg}}}"#, b64::encode(secret))
+    }
+
+    fn mint(alg: Algorithm, kid: Option<&str>, claims: &str, signer: &Signer) -> String {
+        let kid = kid.map(|kid| format!(r#","kid":"{kid}""#)).unwrap_or_default();
+        let header = format!(r#"{{"alg":"{}"{kid}}}"#, alg.name());
+        let signing_input =
+            format!("{}.{}", b64::encode(header.as_bytes()), b64::encode(claims.as_bytes()));
+        let signature = signer.sign(alg, signing_input.as_bytes());
+        format!("{signing_input}.{}", b64::encode(&signature))
+    }
+
+    /// The configured keys, in order: a JWKS (h1, h2, p, e1, e2), a secret and an RSA PEM key
+    /// (neither with a `kid`).
+    fn keys(e1: &EcdsaKeyPair, e2: &EcdsaKeyPair) -> Vec<VerifyKey> {
+        let jwks = format!(
+            r#"{{"keys":[{},{},{},{},{}]}}"#,
+            oct_jwk("h1", H1, None),
+            oct_jwk("h2", H2, None),
+            oct_jwk("p", PINNED, Some("HS256")),
+            ec_jwk("e1", e1),
+            ec_jwk("e2", e2),
+        );
+        let files = [
+            (jwks.as_bytes(), KeyFormat::Jwks),
+            (H3, KeyFormat::Secret),
+            (RSA_PUBLIC, KeyFormat::Pem),
+        ];
+        files
+            .into_iter()
+            .flat_map(|(bytes, format)| parse_key_file(bytes, Some(format)).expect("test key").keys)
+            .collect()
+    }
+
+    #[test]
+    fn key_choice_and_one_check_per_key() {
+        use Algorithm::{ES256, HS256, HS384, HS512, RS256};
+        use Rejection::{BadSignature, NoMatchingKey};
+        let (e1, e2) = (p256(), p256());
+        let verifier = Verifier::new(keys(&e1, &e2), None).expect("verifier");
+        let (e1, e2) = (Signer::Ec(Box::new(e1)), Signer::Ec(Box::new(e2)));
+        let (h1, h2, h3, pinned) =
+            (Signer::Hmac(H1), Signer::Hmac(H2), Signer::Hmac(H3), Signer::Hmac(PINNED));
+        let unknown = Signer::Hmac(&[9; 64]);
+        // The RSA public key used as an HMAC secret: the classic algorithm confusion.
+        let rsa_as_secret = Signer::Hmac(RSA_PUBLIC);
+        type Case<'a> = (
+            &'a str,
+            Algorithm,
+            Option<&'a str>,
+            &'a Signer,
+            Result<(), Rejection>,
+            &'a [(&'a str, Algorithm)],
+        );
+        let cases: [Case<'_>; 16] = [
+            ("kid selects its key", HS256, Some("h1"), &h1, Ok(()), &[("h1", HS256)]),
+            ("kid selects its key", HS256, Some("h2"), &h2, Ok(()), &[("h2", HS256)]),
+            (
+                "kid's key, then keys without kid",
+                HS256,
+                Some("h2"),
+                &h1,
+                Err(BadSignature),
+                &[("h2", HS256), ("-", HS256)],
+            ),
+            ("keys without kid match any kid", HS256, Some("other"), &h3, Ok(()), &[("-", HS256)]),
+            ("keys without kid match any kid", HS512, Some("h1"), &h3, Ok(()), &[("-", HS512)]),
+            (
+                "no kid: keys in order until one verifies",
+                HS256,
+                None,
+                &h2,
+                Ok(()),
+                &[("h1", HS256), ("h2", HS256)],
+            ),
+            (
+                "no kid, unknown key: every fitting key once",
+                HS256,
+                None,
+                &unknown,
+                Err(BadSignature),
+                &[("h1", HS256), ("h2", HS256), ("p", HS256), ("-", HS256)],
+            ),
+            ("pinned key verifies its alg", HS256, Some("p"), &pinned, Ok(()), &[("p", HS256)]),
+            (
+                "pinned key never tried for another alg",
+                HS512,
+                Some("p"),
+                &pinned,
+                Err(BadSignature),
+                &[("-", HS512)],
+            ),
+            (
+                "short secrets and the HS256-pinned key never tried for HS384",
+                HS384,
+                None,
+                &unknown,
+                Err(BadSignature),
+                &[("-", HS384)],
+            ),
+            ("EC kid selects its key", ES256, Some("e2"), &e2, Ok(()), &[("e2", ES256)]),
+            ("EC without kid", ES256, None, &e2, Ok(()), &[("e1", ES256), ("e2", ES256)]),
+            (
+                "EC kid of an HMAC key: no EC key has it",
+                ES256,
+                Some("h1"),
+                &e1,
+                Err(NoMatchingKey),
+                &[],
+            ),
+            (
+                "RSA public key as HMAC secret",
+                HS256,
+                Some("x"),
+                &rsa_as_secret,
+                Err(BadSignature),
+                &[("-", HS256)],
+            ),
+            ("RSA: only the RSA key", RS256, None, &h3, Err(BadSignature), &[("-", RS256)]),
+            (
+                "HMAC kid on an RSA token",
+                RS256,
+                Some("h1"),
+                &h1,
+                Err(BadSignature),
+                &[("-", RS256)],
+            ),
+        ];
+        for (what, alg, kid, signer, expected, checked) in cases {
+            let token = mint(alg, kid, r#"{"sub":"s"}"#, signer);
+            let expected_checks: Vec<_> =
+                checked.iter().map(|&(kid, alg)| (kid.to_string(), alg)).collect();
+            assert_eq!(
+                verify(&verifier, &token),
+                (expected, expected_checks),
+                "{what}: {alg} {kid:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn pinned_algorithms_and_allow_lists() {
+        let (e1, e2) = (p256(), p256());
+        let allowed: AlgorithmSet = [Algorithm::HS256, Algorithm::ES256].into_iter().collect();
+        let verifier = Verifier::new(keys(&e1, &e2), Some(allowed)).expect("verifier");
+        assert_eq!(verifier.algorithms(), allowed);
+        for alg in [Algorithm::HS384, Algorithm::HS512, Algorithm::RS256, Algorithm::PS256] {
+            let token = mint(alg, None, "{}", &Signer::Hmac(H3));
+            assert_eq!(
+                verify(&verifier, &token),
+                (Err(Rejection::AlgorithmNotAllowed), vec![]),
+                "{alg}"
+            );
+        }
+        let everything = Verifier::new(keys(&e1, &e2), None).expect("verifier");
+        let expected = [Algorithm::ES384, Algorithm::EdDSA];
+        assert!(
+            expected.iter().all(|alg| !everything.algorithms().contains(*alg)),
+            "no P-384 or Ed25519 key"
+        );
+        // A key pinned by its JWK `alg` verifies nothing else, whatever the allow-list says.
+        let jwks = format!(r#"{{"keys":[{}]}}"#, oct_jwk("p", PINNED, Some("HS256")));
+        let pinned = parse_key_file(jwks.as_bytes(), Some(KeyFormat::Jwks)).expect("jwks").keys;
+        let hs512: AlgorithmSet = [Algorithm::HS512].into_iter().collect();
+        assert!(matches!(
+            Verifier::new(pinned.clone(), Some(hs512)),
+            Err(VerifierError::SecretTooShortFor("HS512", 64))
+        ));
+        let only = Verifier::new(pinned, None).expect("verifier");
+        assert_eq!(only.algorithms(), [Algorithm::HS256].into_iter().collect());
+    }
+
+    #[test]
+    fn building_refuses_unusable_configurations() {
+        assert!(matches!(Verifier::new(Vec::new(), None), Err(VerifierError::NoKeys)));
+        let secret = parse_key_file(H1, Some(KeyFormat::Secret)).expect("secret").keys;
+        let rsa_only: AlgorithmSet = [Algorithm::RS256].into_iter().collect();
+        assert!(matches!(
+            Verifier::new(secret.clone(), Some(rsa_only)),
+            Err(VerifierError::NothingVerifiable(_))
+        ));
+        let hs384: AlgorithmSet = [Algorithm::HS256, Algorithm::HS384].into_iter().collect();
+        assert!(matches!(
+            Verifier::new(secret, Some(hs384)),
+            Err(VerifierError::SecretTooShortFor("HS384", 48))
+        ));
+    }
+
+    #[test]
+    fn claims_are_read_only_after_the_signature_verifies() {
+        let verifier =
+            Verifier::new(parse_key_file(H1, Some(KeyFormat::Secret)).expect("secret").keys, None)
+                .expect("verifier");
+        let (good, bad) = (Signer::Hmac(H1), Signer::Hmac(H2));
+        let cases = [
+            (r#"{"sub":"s","exp":5}"#, &good, Ok(())),
+            (r#"{"sub":"s","exp":5}"#, &bad, Err(Rejection::BadSignature)),
+            (r#"{"exp":"5"}"#, &good, Err(Rejection::BadClaims)),
+            (r#"{"exp":"5"}"#, &bad, Err(Rejection::BadSignature)),
+            ("not json", &good, Err(Rejection::Malformed)),
+            ("not json", &bad, Err(Rejection::BadSignature)),
+        ];
+        for (claims, signer, expected) in cases {
+            let (outcome, checked) =
+                verify(&verifier, &mint(Algorithm::HS256, None, claims, signer));
+            assert_eq!((outcome, checked.len()), (expected, 1), "{claims}");
+        }
+        let token = mint(Algorithm::HS256, Some("k"), r#"{"sub":"s"}"#, &good);
+        let verified = verifier.verify(token.as_bytes()).expect("verifies");
+        assert_eq!(
+            (verified.alg, verified.claims.sub(), verified.claims.kid()),
+            (Algorithm::HS256, Some("s"), Some("k"))
+        );
+        assert_eq!(verified.claims.token(), token.as_bytes());
     }
 }

@@ -139,27 +139,19 @@ done
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-if [ $build = 1 ]; then
-    scripts/build.sh --release
-fi
 work="$target_dir/bench/work"
 out=${out:-"$target_dir/bench/$(date +%Y%m%d-%H%M%S)"}
 mkdir -p "$work/keys" "$work/tokens" "$out/wrk" "$out/bin"
 out=$(realpath "$out")
 
-# Snapshot the release artifacts, taken from the release profile's outputs (the files
-# build.sh --release installs): target/nginx/ is shared, and any later `scripts/build.sh`
-# (debug) by someone else would otherwise swap a debug module in under a running benchmark.
-release_nginx=$(ls -t "$target_dir"/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n 1 || true)
-[ -n "$release_nginx" ] || release_nginx="$target_dir/nginx/sbin/nginx"
-for f in "$release_nginx" "$target_dir/release/libngx_http_credentialflow_module.so" \
-         "$target_dir/release/credentialflow"; do
-    [ -x "$f" ] || die "missing $f (run scripts/build.sh --release)"
-done
+# A snapshot of the release build (never a debug one), so that a later build by someone else
+# cannot swap the module under a running benchmark.
+# shellcheck source=lib/release.sh
+. scripts/lib/release.sh
+RELEASE_NO_BUILD=$((1 - build)) release_artifacts "$target_dir" || die "no release build"
 install -m 0755 "$release_nginx" "$out/bin/nginx"
-install -m 0755 "$target_dir/release/libngx_http_credentialflow_module.so" \
-    "$out/bin/ngx_http_credentialflow_module.so"
-install -m 0755 "$target_dir/release/credentialflow" "$out/bin/credentialflow"
+install -m 0755 "$release_module" "$out/bin/ngx_http_credentialflow_module.so"
+install -m 0755 "$release_cli" "$out/bin/credentialflow"
 NGINX="$out/bin/nginx"
 MODULE="$out/bin/ngx_http_credentialflow_module.so"
 CLI="$out/bin/credentialflow"

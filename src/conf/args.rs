@@ -1,6 +1,6 @@
 //! Reading directive arguments and reporting problems in nginx's voice.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ngx::ffi::{ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, NGX_ERROR};
 
@@ -69,6 +69,16 @@ impl<'a> Directive<'a> {
         // SAFETY: cf->cycle is the cycle being configured; its prefix is a valid string.
         let prefix = unsafe { (*(*self.cf).cycle).prefix.as_bytes() };
         PathBuf::from(String::from_utf8_lossy(prefix).into_owned()).join(path)
+    }
+
+    /// Why a file named by this directive cannot be read, naming the path it resolved to when
+    /// the configuration gave a relative one.
+    pub fn cannot_read(&self, value: &str, path: &Path, error: &dyn std::fmt::Display) -> String {
+        if Path::new(value) == path {
+            format!("cannot read: {error}")
+        } else {
+            format!("cannot read \"{}\": {error}", path.display())
+        }
     }
 
     /// A time argument in seconds (`30s`, `5m`, `1h`...), as nginx's own directives parse it.

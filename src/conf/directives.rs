@@ -6,7 +6,7 @@ use std::ptr;
 use std::sync::Arc;
 
 use credentialflow_core::keys::{parse_key_file, KeyFormat};
-use credentialflow_core::revocation::RevocationSource;
+use credentialflow_core::revocation::{RevocationError, RevocationSource};
 use credentialflow_core::token::extract::CredentialHeader;
 use credentialflow_core::{Algorithm, AlgorithmSet, ForwardedClaim};
 use ngx::core::NGX_CONF_ERROR;
@@ -106,10 +106,13 @@ fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> 
         .transpose()
         .map_err(|e| fail(e.to_string()))?;
     let path = d.full_path(name);
-    let bytes = std::fs::read(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(&path).map_err(|e| fail(d.cannot_read(name, &path, &e)))?;
     let loaded = parse_key_file(&bytes, format).map_err(|e| fail(e.to_string()))?;
     for skipped in &loaded.skipped {
         ngx_conf_log_error!(NGX_LOG_WARN, d.cf, "{} \"{name}\": skipped {skipped}", d.name);
+    }
+    for warning in &loaded.warnings {
+        ngx_conf_log_error!(NGX_LOG_WARN, d.cf, "{} \"{name}\": {warning}", d.name);
     }
     if loaded.holds_secret && secret_is_exposed(&path) {
         ngx_conf_log_error!(
@@ -216,8 +219,12 @@ fn revocation_file(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Directiv
     let source = match main.revocation_sources.iter().find(|s| s.path() == path) {
         Some(source) => Arc::clone(source),
         None => {
-            let source =
-                RevocationSource::open(&path).map_err(|e| format!("{} \"{name}\": {e}", d.name))?;
+            let source = RevocationSource::open(&path).map_err(|e| match e {
+                RevocationError::Io(io) => {
+                    format!("{} \"{name}\": {}", d.name, d.cannot_read(name, &path, &io))
+                }
+                other => format!("{} \"{name}\": {other}", d.name),
+            })?;
             let source = Arc::new(source);
             main.revocation_sources.push(Arc::clone(&source));
             source

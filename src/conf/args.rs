@@ -18,6 +18,20 @@ impl From<String> for DirectiveError {
     }
 }
 
+/// Where a directive was written, for errors found later (at merge time), which nginx would
+/// otherwise report at the end of the `http` block.
+#[derive(Clone, Debug)]
+pub struct ConfSite {
+    file: Box<str>,
+    line: usize,
+}
+
+impl std::fmt::Display for ConfSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
 /// One directive occurrence: its name and its arguments, as UTF-8.
 pub struct Directive<'a> {
     /// The configuration being read.
@@ -43,6 +57,16 @@ impl<'a> Directive<'a> {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| format!("\"{name}\" directive has an argument that is not valid UTF-8"))?;
         Ok(Directive { cf, name, args })
+    }
+
+    /// The file and line of this directive, as `ngx_conf_log_error` would print them (none for
+    /// `-g` directives, which have no file).
+    pub fn site(&self) -> Option<ConfSite> {
+        // SAFETY: cf is the configuration being read; conf_file, when set, is the file being
+        // parsed, whose name is a valid string for the whole parse.
+        let conf_file = unsafe { (*self.cf).conf_file.as_ref()? };
+        let name = String::from_utf8_lossy(conf_file.file.name.as_bytes());
+        Some(ConfSite { file: name.into(), line: conf_file.line })
     }
 
     /// The `n`th argument (nginx has already checked the count).

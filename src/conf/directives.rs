@@ -93,7 +93,9 @@ fn enabled(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> 
         "off" => false,
         other => return Err(d.invalid(other, "it must be \"on\" or \"off\"")),
     };
-    set_once(&mut conf.enabled, value)
+    set_once(&mut conf.enabled, value)?;
+    conf.enabled_at = d.site();
+    Ok(())
 }
 
 fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
@@ -122,6 +124,9 @@ fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> 
             d.name
         );
     }
+    if conf.keys.is_none() {
+        conf.keys_at = d.site();
+    }
     conf.keys.get_or_insert_with(Vec::new).extend(loaded.keys);
     Ok(())
 }
@@ -144,7 +149,9 @@ fn algorithms(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveErro
         .map(|word| word.parse::<Algorithm>())
         .collect::<Result<AlgorithmSet, _>>()
         .map_err(|e| DirectiveError::Invalid(format!("{}: {e}", d.name)))?;
-    set_once(&mut conf.algorithms, set)
+    set_once(&mut conf.algorithms, set)?;
+    conf.algorithms_at = d.site();
+    Ok(())
 }
 
 fn header(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {

@@ -21,7 +21,8 @@ use ngx::ffi::{
 use ngx::ngx_log_error;
 
 /// The workers' account as nginx will set it up, or `None` when the workers keep the master's
-/// own identity (which has just read every file).
+/// own identity (which has just read every file): the master is not root, the `user` is root,
+/// or there are no worker processes (`master_process off`).
 ///
 /// # Safety
 /// `cycle` must be a cycle whose core module configuration has been initialised.
@@ -36,7 +37,8 @@ unsafe fn worker_identity(cycle: &ngx_cycle_t) -> Option<(String, Identity)> {
         let index = (*addr_of!(ngx_core_module)).index;
         (*cycle.conf_ctx.add(index)).cast::<ngx_core_conf_t>().as_ref()?
     };
-    if ccf.user == ngx_uid_t::MAX || ccf.user == 0 || ccf.username.is_null() {
+    // With master_process off, the single process never switches users.
+    if ccf.master == 0 || ccf.user == ngx_uid_t::MAX || ccf.user == 0 || ccf.username.is_null() {
         return None;
     }
     // SAFETY: username points at the `user` directive's NUL-terminated word (or NGX_USER).

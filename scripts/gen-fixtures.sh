@@ -87,6 +87,23 @@ else
     } >"$keys/rsa1024.pem"
 fi
 
+# --- key files in other shapes (t/110-key-confusion.t, t/120-config-error-sites.t) ----------
+# single.jwk.json: the trusted RSA key as one JWK, not a set; bom.jwks.json: its set behind a
+# UTF-8 byte order mark (both load). public.der: the RSA public key as DER; ssh.pub: the
+# Ed25519 public key as an OpenSSH line (both refused with a hint to convert them to PEM).
+# None of these, nor any PEM or JWKS, is accepted as a "secret". newline.secret: a secret
+# that ends with a line break, which loads with a warning.
+perl -MJSON::PP -e 'local $/; print JSON::PP->new->canonical->encode(decode_json(<STDIN>)->{keys}[0])' \
+    <"$keys/rsa/jwks.json" >"$keys/single.jwk.json"
+{ printf '\xef\xbb\xbf'; cat "$keys/rsa/jwks.json"; } >"$keys/bom.jwks.json"
+grep -v -- '-----' "$keys/rsa/public.pem" | base64 -d >"$keys/public.der"
+grep -v -- '-----' "$keys/ed25519/public.pem" | base64 -d | perl -MMIME::Base64 -e '
+    local $/; my $raw = substr(<STDIN>, -32);
+    print "ssh-ed25519 ", encode_base64(pack("N/a* N/a*", "ssh-ed25519", $raw), ""), " t\@fixtures\n"' \
+    >"$keys/ssh.pub"
+{ head -c 48 /dev/urandom | base64 -w 0; echo; } >"$keys/newline.secret"
+chmod 600 "$keys/newline.secret"
+
 # --- JWK Sets -------------------------------------------------------------------------------
 # jwks.json: every trusted public key with a distinct kid (the RSA key's "alg" pin is dropped
 # so that it verifies RS* and PS*). with-enc.jwks.json: the same plus an encryption key, which

@@ -12,6 +12,7 @@ mod request_ctx;
 mod revocation_timer;
 mod variables;
 mod worker_cache;
+mod worker_user;
 
 use std::ptr::{addr_of, addr_of_mut};
 
@@ -69,6 +70,7 @@ pub static mut ngx_http_credentialflow_module: ngx_module_t = ngx_module_t {
     // SAFETY: only the address is taken; nginx reads the table during configuration.
     commands: unsafe { addr_of_mut!(conf::COMMANDS[0]) },
     type_: NGX_HTTP_MODULE as _,
+    init_module: Some(init_module),
     init_process: Some(init_process),
     exit_process: Some(exit_process),
     ..ngx_module_t::default()
@@ -117,6 +119,20 @@ unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
 }
 
 type HandlerFn = unsafe extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
+
+/// In the master, once the whole configuration (the `user` directive included) is settled:
+/// warn about revocation files the workers will not be able to re-read. Runs for `nginx -t`.
+unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
+    guarded((*cycle).log, "init_module", Status::NGX_OK.into(), || {
+        // SAFETY: nginx passes the new, fully configured cycle.
+        let cycle = unsafe { &*cycle };
+        if let Some(main) = Module::main_conf(cycle) {
+            // SAFETY: called from init_module with nginx's cycle.
+            unsafe { worker_user::check_revocation_files(cycle, &main.revocation_sources) };
+        }
+        Status::NGX_OK.into()
+    })
+}
 
 /// Per worker: size the token cache and start watching revocation files.
 unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {

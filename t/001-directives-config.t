@@ -8,7 +8,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: a missing key file stops nginx with "cannot read" and the config line
+=== TEST 1: a missing key file stops nginx with "cannot read", the resolved path and the config line
 --- config
     location /api/ {
         credentialflow on;
@@ -18,7 +18,7 @@ __DATA__
 --- must_die
 --- suppress_stderr
 --- error_log eval
-qr/\[emerg\] .*credentialflow_jwt_key "html\/keys\/missing\.pem": cannot read: No such file or directory \(os error 2\) in \S+\/nginx\.conf:\d+/
+qr/\[emerg\] .*credentialflow_jwt_key "html\/keys\/missing\.pem": cannot read "\/\S*\/html\/keys\/missing\.pem": No such file or directory \(os error 2\) in \S+\/nginx\.conf:\d+/
 
 
 
@@ -34,9 +34,8 @@ qr/\[emerg\] .*credentialflow_jwt_key "html\/keys\/missing\.pem": cannot read: N
 x
 --- must_die
 --- suppress_stderr
---- error_log
-[emerg]
-credentialflow_jwt_key "html/keys": cannot read: Is a directory
+--- error_log eval
+qr/\[emerg\] .*credentialflow_jwt_key "html\/keys": cannot read "\/\S*\/html\/keys": Is a directory/
 
 
 
@@ -539,7 +538,7 @@ qr/\[emerg\] .*"credentialflow" is on but no "credentialflow_jwt_key" is set/
 --- must_die
 --- suppress_stderr
 --- error_log eval
-qr/\[emerg\] .*credentialflow_revocation_file "html\/missing-revoked\.txt": cannot read: No such file or directory \(os error 2\) in \S+nginx\.conf:\d+/
+qr/\[emerg\] .*credentialflow_revocation_file "html\/missing-revoked\.txt": cannot read "\/\S*\/html\/missing-revoked\.txt": No such file or directory \(os error 2\) in \S+nginx\.conf:\d+/
 
 
 

@@ -1,6 +1,6 @@
 //! Reading directive arguments and reporting problems in nginx's voice.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ngx::ffi::{ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, NGX_ERROR};
 
@@ -15,6 +15,20 @@ pub enum DirectiveError {
 impl From<String> for DirectiveError {
     fn from(message: String) -> Self {
         DirectiveError::Invalid(message)
+    }
+}
+
+/// Where a directive was written, for errors found later (at merge time), which nginx would
+/// otherwise report at the end of the `http` block.
+#[derive(Clone, Debug)]
+pub struct ConfSite {
+    file: Box<str>,
+    line: usize,
+}
+
+impl std::fmt::Display for ConfSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
     }
 }
 
@@ -45,6 +59,16 @@ impl<'a> Directive<'a> {
         Ok(Directive { cf, name, args })
     }
 
+    /// The file and line of this directive, as `ngx_conf_log_error` would print them (none for
+    /// `-g` directives, which have no file).
+    pub fn site(&self) -> Option<ConfSite> {
+        // SAFETY: cf is the configuration being read; conf_file, when set, is the file being
+        // parsed, whose name is a valid string for the whole parse.
+        let conf_file = unsafe { (*self.cf).conf_file.as_ref()? };
+        let name = String::from_utf8_lossy(conf_file.file.name.as_bytes());
+        Some(ConfSite { file: name.into(), line: conf_file.line })
+    }
+
     /// The `n`th argument (nginx has already checked the count).
     pub fn arg(&self, n: usize) -> Result<&'a str, DirectiveError> {
         self.args.get(n).copied().ok_or_else(|| {
@@ -69,6 +93,16 @@ impl<'a> Directive<'a> {
         // SAFETY: cf->cycle is the cycle being configured; its prefix is a valid string.
         let prefix = unsafe { (*(*self.cf).cycle).prefix.as_bytes() };
         PathBuf::from(String::from_utf8_lossy(prefix).into_owned()).join(path)
+    }
+
+    /// Why a file named by this directive cannot be read, naming the path it resolved to when
+    /// the configuration gave a relative one.
+    pub fn cannot_read(&self, value: &str, path: &Path, error: &dyn std::fmt::Display) -> String {
+        if Path::new(value) == path {
+            format!("cannot read: {error}")
+        } else {
+            format!("cannot read \"{}\": {error}", path.display())
+        }
     }
 
     /// A time argument in seconds (`30s`, `5m`, `1h`...), as nginx's own directives parse it.

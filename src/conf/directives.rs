@@ -6,7 +6,7 @@ use std::ptr;
 use std::sync::Arc;
 
 use credentialflow_core::keys::{parse_key_file, KeyFormat};
-use credentialflow_core::revocation::RevocationSource;
+use credentialflow_core::revocation::{RevocationError, RevocationSource};
 use credentialflow_core::token::extract::CredentialHeader;
 use credentialflow_core::{Algorithm, AlgorithmSet, ForwardedClaim};
 use ngx::core::NGX_CONF_ERROR;
@@ -93,7 +93,9 @@ fn enabled(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> 
         "off" => false,
         other => return Err(d.invalid(other, "it must be \"on\" or \"off\"")),
     };
-    set_once(&mut conf.enabled, value)
+    set_once(&mut conf.enabled, value)?;
+    conf.enabled_at = d.site();
+    Ok(())
 }
 
 fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
@@ -106,10 +108,13 @@ fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> 
         .transpose()
         .map_err(|e| fail(e.to_string()))?;
     let path = d.full_path(name);
-    let bytes = std::fs::read(&path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(&path).map_err(|e| fail(d.cannot_read(name, &path, &e)))?;
     let loaded = parse_key_file(&bytes, format).map_err(|e| fail(e.to_string()))?;
     for skipped in &loaded.skipped {
         ngx_conf_log_error!(NGX_LOG_WARN, d.cf, "{} \"{name}\": skipped {skipped}", d.name);
+    }
+    for warning in &loaded.warnings {
+        ngx_conf_log_error!(NGX_LOG_WARN, d.cf, "{} \"{name}\": {warning}", d.name);
     }
     if loaded.holds_secret && secret_is_exposed(&path) {
         ngx_conf_log_error!(
@@ -118,6 +123,9 @@ fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> 
             "{} \"{name}\": the secret is readable by group or others; restrict it with chmod 600",
             d.name
         );
+    }
+    if conf.keys.is_none() {
+        conf.keys_at = d.site();
     }
     conf.keys.get_or_insert_with(Vec::new).extend(loaded.keys);
     Ok(())
@@ -141,7 +149,9 @@ fn algorithms(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveErro
         .map(|word| word.parse::<Algorithm>())
         .collect::<Result<AlgorithmSet, _>>()
         .map_err(|e| DirectiveError::Invalid(format!("{}: {e}", d.name)))?;
-    set_once(&mut conf.algorithms, set)
+    set_once(&mut conf.algorithms, set)?;
+    conf.algorithms_at = d.site();
+    Ok(())
 }
 
 fn header(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
@@ -216,8 +226,12 @@ fn revocation_file(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Directiv
     let source = match main.revocation_sources.iter().find(|s| s.path() == path) {
         Some(source) => Arc::clone(source),
         None => {
-            let source =
-                RevocationSource::open(&path).map_err(|e| format!("{} \"{name}\": {e}", d.name))?;
+            let source = RevocationSource::open(&path).map_err(|e| match e {
+                RevocationError::Io(io) => {
+                    format!("{} \"{name}\": {}", d.name, d.cannot_read(name, &path, &io))
+                }
+                other => format!("{} \"{name}\": {other}", d.name),
+            })?;
             let source = Arc::new(source);
             main.revocation_sources.push(Arc::clone(&source));
             source

@@ -16,7 +16,9 @@ use credentialflow_core::{AlgorithmSet, ForwardedClaim, Guard, Policy, Verifier}
 use ngx::core::Pool;
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{ngx_conf_t, NGX_LOG_EMERG};
-use ngx::ngx_conf_log_error;
+use ngx::{ngx_conf_log_error, ngx_log_error};
+
+use args::ConfSite;
 
 pub use directives::COMMANDS;
 
@@ -48,6 +50,12 @@ pub struct LocConf {
     enabled: Option<bool>,
     keys: Option<Vec<VerifyKey>>,
     algorithms: Option<AlgorithmSet>,
+    /// Where `credentialflow`, the first `credentialflow_jwt_key` and
+    /// `credentialflow_algorithms` of the level that set them were written: merge-time
+    /// errors point there, not at the end of `http`.
+    enabled_at: Option<ConfSite>,
+    keys_at: Option<ConfSite>,
+    algorithms_at: Option<ConfSite>,
     header: Option<CredentialHeader>,
     issuers: Option<Vec<Box<str>>>,
     audiences: Option<Vec<Box<str>>>,
@@ -99,26 +107,52 @@ fn inherit<T: Clone>(value: &mut Option<T>, prev: &Option<T>) {
     }
 }
 
+/// Inherits a value together with the place it was set.
+fn inherit_at<T: Clone>(
+    (value, at): (&mut Option<T>, &mut Option<ConfSite>),
+    (prev, prev_at): (&Option<T>, &Option<ConfSite>),
+) {
+    if value.is_none() {
+        value.clone_from(prev);
+        at.clone_from(prev_at);
+    }
+}
+
+/// A cross-directive error, with the directive it is about when known.
+struct MergeError {
+    message: String,
+    at: Option<ConfSite>,
+}
+
 impl LocConf {
-    /// The verifier for this level's keys and algorithms, built once.
-    fn verifier(&mut self) -> Result<Option<Arc<Verifier>>, String> {
+    /// The verifier for this level's keys and algorithms, built once. An error points at the
+    /// algorithm list when one is set (it asks for what the keys cannot do), else at the keys.
+    fn verifier(&mut self) -> Result<Option<Arc<Verifier>>, MergeError> {
         if self.verifier.is_none() {
             if let Some(keys) = &self.keys {
-                let verifier = Verifier::new(keys.clone(), self.algorithms)
-                    .map_err(|e| format!("credentialflow_jwt_key: {e}"))?;
+                let verifier = Verifier::new(keys.clone(), self.algorithms).map_err(|e| {
+                    let (name, at) = match self.algorithms_at.is_some() {
+                        true => ("credentialflow_algorithms", &self.algorithms_at),
+                        false => ("credentialflow_jwt_key", &self.keys_at),
+                    };
+                    MergeError { message: format!("{name}: {e}"), at: at.clone() }
+                })?;
                 self.verifier = Some(Arc::new(verifier));
             }
         }
         Ok(self.verifier.clone())
     }
 
-    fn merge(&mut self, prev: &mut LocConf) -> Result<(), String> {
+    fn merge(&mut self, prev: &mut LocConf) -> Result<(), MergeError> {
         if self.keys.is_none() && self.algorithms.is_none() {
             self.verifier = prev.verifier()?;
         }
-        inherit(&mut self.keys, &prev.keys);
-        inherit(&mut self.algorithms, &prev.algorithms);
-        inherit(&mut self.enabled, &prev.enabled);
+        inherit_at((&mut self.keys, &mut self.keys_at), (&prev.keys, &prev.keys_at));
+        inherit_at(
+            (&mut self.algorithms, &mut self.algorithms_at),
+            (&prev.algorithms, &prev.algorithms_at),
+        );
+        inherit_at((&mut self.enabled, &mut self.enabled_at), (&prev.enabled, &prev.enabled_at));
         inherit(&mut self.header, &prev.header);
         inherit(&mut self.issuers, &prev.issuers);
         inherit(&mut self.audiences, &prev.audiences);
@@ -134,7 +168,10 @@ impl LocConf {
             return Ok(());
         }
         let Some(verifier) = verifier else {
-            return Err("\"credentialflow\" is on but no \"credentialflow_jwt_key\" is set".into());
+            return Err(MergeError {
+                message: "\"credentialflow\" is on but no \"credentialflow_jwt_key\" is set".into(),
+                at: self.enabled_at.clone(),
+            });
         };
         self.guard = Some(Arc::new(self.location_guard(verifier)));
         Ok(())
@@ -200,7 +237,13 @@ pub unsafe extern "C" fn merge_loc_conf(
         let (prev, conf) = unsafe { (&mut *prev.cast::<LocConf>(), &mut *conf.cast::<LocConf>()) };
         match conf.merge(prev) {
             Ok(()) => ptr::null_mut(),
-            Err(message) => {
+            Err(MergeError { message, at: Some(at) }) => {
+                // Reported as ngx_conf_log_error would, but at the directive's own line.
+                // SAFETY: cf is the configuration being merged; its log is valid.
+                ngx_log_error!(NGX_LOG_EMERG, unsafe { (*cf).log }, "{message} in {at}");
+                NGX_CONF_ERROR as _
+            }
+            Err(MergeError { message, at: None }) => {
                 ngx_conf_log_error!(NGX_LOG_EMERG, cf, "{message}");
                 NGX_CONF_ERROR as _
             }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod claims_view;
 pub mod crypto_provider;
 pub mod der;
+pub mod file_access;
 pub mod guard;
 pub mod json;
 pub mod keys;

@@ -70,40 +70,50 @@ impl RevocationList {
     }
 }
 
-/// What identifies one version of the file without reading it.
+/// What identifies one version of the file without reading it. The status change time is
+/// part of it: a chmod, a chown, or a rewrite that keeps the size and puts the old mtime back
+/// (`cp -p`, `touch -r`) changes nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Stamp {
     modified: Option<SystemTime>,
     len: u64,
     inode: u64,
+    changed: (i64, i64),
 }
 
 fn stamp(path: &Path) -> std::io::Result<Stamp> {
     let meta = fs::metadata(path)?;
     #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    let (inode, changed) = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
+    };
     #[cfg(not(unix))]
-    let inode = 0;
-    Ok(Stamp { modified: meta.modified().ok(), len: meta.len(), inode })
+    let (inode, changed) = (0, (0, 0));
+    Ok(Stamp { modified: meta.modified().ok(), len: meta.len(), inode, changed })
 }
 
 /// What a refresh did, for the caller to log.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refresh {
-    /// The file did not change.
+    /// Nothing to report: the file did not change, or it still fails as already reported.
     Unchanged,
     /// The file changed and was loaded; it holds this many entries.
     Reloaded(usize),
-    /// The file changed but could not be used; the previous list stays in force.
+    /// The file cannot be used; the previous list stays in force. Reported once per distinct
+    /// failure: a different error, or the same error on a new version of the file.
     Failed(RevocationError),
 }
 
 #[derive(Debug)]
 struct Loaded {
+    /// The version of the file the list was read from.
     stamp: Option<Stamp>,
     list: Arc<RevocationList>,
-    /// Whether the last attempt failed, so a persisting error is reported once.
-    failing: bool,
+    /// The last failure reported, and the version of the file it was seen on. While set, the
+    /// file is read again on every refresh, whatever its stamp: what made it fail (a mode, an
+    /// owner, an ACL, a parent directory) need not show in the stamp when it is fixed.
+    failure: Option<(RevocationError, Option<Stamp>)>,
 }
 
 /// A revocation file and the list last loaded from it.
@@ -113,15 +123,23 @@ pub struct RevocationSource {
     loaded: Mutex<Loaded>,
 }
 
+fn load(
+    path: &Path,
+    stamp: std::io::Result<Stamp>,
+) -> Result<(Stamp, RevocationList), RevocationError> {
+    let io = |e: std::io::Error| RevocationError::Io(e.to_string());
+    let stamp = stamp.map_err(io)?;
+    let list = RevocationList::parse(&fs::read(path).map_err(io)?)?;
+    Ok((stamp, list))
+}
+
 impl RevocationSource {
     /// Loads the file now; a missing or malformed file is an error (a config error in nginx).
     pub fn open(path: &Path) -> Result<RevocationSource, RevocationError> {
-        let io = |e: std::io::Error| RevocationError::Io(e.to_string());
-        let stamp = stamp(path).map_err(io)?;
-        let list = RevocationList::parse(&fs::read(path).map_err(io)?)?;
+        let (stamp, list) = load(path, stamp(path))?;
         Ok(RevocationSource {
             path: path.to_path_buf(),
-            loaded: Mutex::new(Loaded { stamp: Some(stamp), list: Arc::new(list), failing: false }),
+            loaded: Mutex::new(Loaded { stamp: Some(stamp), list: Arc::new(list), failure: None }),
         })
     }
 
@@ -140,38 +158,34 @@ impl RevocationSource {
         self.lock().list.is_revoked(claims)
     }
 
-    /// Re-reads the file if its size, mtime or inode changed. Errors are reported once per
-    /// failing streak, and the last good list stays in force.
+    /// Re-reads the file if its stamp changed, and on every call while it fails. The last good
+    /// list stays in force until a version loads.
     pub fn refresh(&self) -> Refresh {
+        // Taken before reading: a change made during the read shows as a new stamp next time.
         let current = stamp(&self.path);
         let mut loaded = self.lock();
-        let changed = match &current {
-            Ok(stamp) => loaded.stamp != Some(*stamp),
-            Err(_) => loaded.stamp.is_some(),
+        let unchanged = match &current {
+            Ok(stamp) => loaded.stamp == Some(*stamp),
+            Err(_) => false,
         };
-        if !changed {
+        if unchanged && loaded.failure.is_none() {
             return Refresh::Unchanged;
         }
-        let result = current
-            .and_then(|stamp| fs::read(&self.path).map(|bytes| (stamp, bytes)))
-            .map_err(|e| RevocationError::Io(e.to_string()))
-            .and_then(|(stamp, bytes)| RevocationList::parse(&bytes).map(|list| (stamp, list)));
-        match result {
+        let version = current.as_ref().ok().copied();
+        match load(&self.path, current) {
             Ok((stamp, list)) => {
                 let count = list.len();
-                *loaded = Loaded { stamp: Some(stamp), list: Arc::new(list), failing: false };
+                *loaded = Loaded { stamp: Some(stamp), list: Arc::new(list), failure: None };
                 Refresh::Reloaded(count)
             }
             Err(error) => {
-                // Remember the failing version so it is not re-read (and re-reported) every tick.
-                loaded.stamp = stamp(&self.path).ok();
-                let first = !loaded.failing;
-                loaded.failing = true;
-                if first {
-                    Refresh::Failed(error)
-                } else {
-                    Refresh::Unchanged
+                let failure = (error, version);
+                if loaded.failure.as_ref() == Some(&failure) {
+                    return Refresh::Unchanged;
                 }
+                let report = failure.0.clone();
+                loaded.failure = Some(failure);
+                Refresh::Failed(report)
             }
         }
     }
@@ -224,11 +238,109 @@ mod tests {
         assert_eq!(source.refresh(), Refresh::Unchanged);
         assert!(source.is_revoked(&claims(None, Some("two"))));
         fs::remove_file(&path).unwrap();
+        assert!(
+            matches!(source.refresh(), Refresh::Failed(RevocationError::Io(_))),
+            "another failure is reported"
+        );
         assert_eq!(source.refresh(), Refresh::Unchanged, "still failing: reported once");
         fs::write(&path, "sub three\n").unwrap();
         assert_eq!(source.refresh(), Refresh::Reloaded(1));
         assert!(!source.is_revoked(&claims(None, Some("two"))));
         fs::remove_dir_all(&dir).unwrap();
         assert!(RevocationSource::open(&path).is_err());
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("cf-revoke-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Rewrites the file in place (same inode) and puts its old mtime back.
+    fn rewrite_keeping_mtime(path: &Path, text: &str) {
+        let modified = fs::metadata(path).unwrap().modified().unwrap();
+        fs::write(path, text).unwrap();
+        fs::File::options().write(true).open(path).unwrap().set_modified(modified).unwrap();
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_failing_file_is_retried_until_it_loads_though_size_mtime_and_inode_stay() {
+        // In the field: a root-owned 0600 file the workers cannot read, then chmod 644, which
+        // changes no size, mtime or inode. chmod does not stop root, and tests may run as
+        // root, so the failure here is a malformed line, fixed in place with the same length
+        // and the old mtime put back: again nothing but the contents and the ctime changed.
+        let dir = scratch("retry");
+        let path = dir.join("revoked.txt");
+        fs::write(&path, "jti one\n").unwrap();
+        let source = RevocationSource::open(&path).unwrap();
+        fs::write(&path, "jti one\nsub-two\n").unwrap();
+        let before = fs::metadata(&path).unwrap();
+        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
+        rewrite_keeping_mtime(&path, "jti one\nsub two\n");
+        let after = fs::metadata(&path).unwrap();
+        assert_eq!(
+            (
+                before.len(),
+                before.modified().unwrap(),
+                std::os::unix::fs::MetadataExt::ino(&before)
+            ),
+            (after.len(), after.modified().unwrap(), std::os::unix::fs::MetadataExt::ino(&after))
+        );
+        assert_eq!(source.refresh(), Refresh::Reloaded(2));
+        assert!(source.is_revoked(&claims(None, Some("two"))));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn an_unreadable_file_made_readable_with_chmod_is_loaded() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("chmod");
+        let path = dir.join("revoked.txt");
+        fs::write(&path, "jti one\n").unwrap();
+        let source = RevocationSource::open(&path).unwrap();
+        fs::write(&path, "jti one\nsub two\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
+        if fs::read(&path).is_ok() {
+            // Root (CAP_DAC_OVERRIDE) reads it anyway: the test above covers this case.
+            fs::remove_dir_all(&dir).unwrap();
+            return;
+        }
+        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::Io(_))));
+        assert_eq!(source.refresh(), Refresh::Unchanged, "reported once");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(source.refresh(), Refresh::Reloaded(2));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn each_distinct_failure_is_reported_once() {
+        let dir = scratch("report");
+        let path = dir.join("revoked.txt");
+        fs::write(&path, "jti one\n").unwrap();
+        let source = RevocationSource::open(&path).unwrap();
+        // The path becomes a directory: stat works, reading does not.
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::Io(_))));
+        assert_eq!(source.refresh(), Refresh::Unchanged);
+        assert_eq!(source.refresh(), Refresh::Unchanged);
+        // Fixed, but malformed: a new error, reported.
+        fs::remove_dir(&path).unwrap();
+        fs::write(&path, "jti one\nbogus\n").unwrap();
+        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
+        assert_eq!(source.refresh(), Refresh::Unchanged);
+        // Edited again and still broken at the same line: a new version, reported again.
+        fs::write(&path, "jti one\nbogus again\n").unwrap();
+        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
+        assert_eq!(source.refresh(), Refresh::Unchanged);
+        assert!(source.is_revoked(&claims(Some("one"), None)), "the last good list holds");
+        fs::write(&path, "sub two\n").unwrap();
+        assert_eq!(source.refresh(), Refresh::Reloaded(1));
+        assert_eq!(source.refresh(), Refresh::Unchanged);
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

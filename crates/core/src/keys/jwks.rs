@@ -106,25 +106,60 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<VerifyKey, Skip> {
         }
         "oct" => {
             let key = hmac_key(&field("k")?, kid, pinned)?;
+            check_pin(&key, &name, kty)?;
             return Ok(key);
         }
         other => return Err(Skip::Unusable(format!("key {name} has unsupported kty \"{other}\""))),
     };
-    if pinned.is_some_and(|alg| alg.family() != family) {
-        return Err(fatal(format!("key {name}: \"alg\" does not fit the key type")));
-    }
-    Ok(VerifyKey { kid, family, pinned, secret_len, key })
+    let key = VerifyKey { kid, family, pinned, secret_len, key };
+    check_pin(&key, &name, kty)?;
+    Ok(key)
 }
 
-/// Parses a JWKS file.
+/// One rule for every key type: a key whose `alg` it cannot verify (another family, or an
+/// HMAC secret too short for it) would silently verify nothing, so the set is refused.
+fn check_pin(key: &VerifyKey, name: &str, kty: &str) -> Result<(), Skip> {
+    let Some(alg) = key.pinned else {
+        return Ok(());
+    };
+    if alg.family() != key.family {
+        return Err(Skip::Fatal(KeyError::BadJwks(format!(
+            "key {name}: \"alg\" {} does not fit its \"kty\" {kty}",
+            alg.name()
+        ))));
+    }
+    if !key.can_verify(alg) {
+        return Err(Skip::Fatal(KeyError::BadJwks(format!(
+            "key {name}: \"alg\" {} needs a secret of at least {} bytes, the key has {}",
+            alg.name(),
+            alg.min_secret_len(),
+            key.secret_len
+        ))));
+    }
+    Ok(())
+}
+
+/// Parses a JWK Set, or a single JWK as a set of one.
 pub fn parse(text: &[u8]) -> Result<LoadedKeys, KeyError> {
     let value: Value =
         serde_json::from_slice(text).map_err(|e| KeyError::BadJwks(e.to_string()))?;
-    let Some(Value::Array(entries)) = value.get("keys") else {
-        return Err(KeyError::BadJwks("no \"keys\" array".into()));
+    let not_a_set = || KeyError::BadJwks("neither a JWK Set (\"keys\") nor a JWK (\"kty\")".into());
+    let Value::Object(mut object) = value else {
+        return Err(not_a_set());
     };
-    let mut loaded = LoadedKeys { keys: Vec::new(), skipped: Vec::new(), holds_secret: false };
-    for entry in entries {
+    let entries = match object.remove("keys") {
+        Some(Value::Array(entries)) => entries,
+        Some(_) => return Err(KeyError::BadJwks("\"keys\" is not an array".into())),
+        None if object.contains_key("kty") => vec![Value::Object(object)],
+        None => return Err(not_a_set()),
+    };
+    let mut loaded = LoadedKeys {
+        keys: Vec::new(),
+        skipped: Vec::new(),
+        warnings: Vec::new(),
+        holds_secret: false,
+    };
+    for entry in &entries {
         let Value::Object(jwk) = entry else {
             return Err(KeyError::BadJwks("a key is not a JSON object".into()));
         };
@@ -181,6 +216,37 @@ mod tests {
         let mismatch = format!(r#"{{"keys":[{}]}}"#, ec_jwk(r#","alg":"ES384""#));
         assert!(matches!(parse(mismatch.as_bytes()), Err(KeyError::BadJwks(_))));
         assert!(parse(b"{\"keys\":{}}").is_err());
+    }
+
+    #[test]
+    fn a_pinned_alg_must_fit_the_key_whatever_its_type() {
+        let oct = |k: &[u8], alg: &str| {
+            format!(
+                r#"{{"keys":[{{"kty":"oct","k":"{}","kid":"h","alg":"{alg}"}}]}}"#,
+                b64::encode(k)
+            )
+        };
+        let refused = |set: String| match parse(set.as_bytes()) {
+            Err(KeyError::BadJwks(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        let message = refused(oct(&[9; 32], "RS256"));
+        assert_eq!(message, r#"key "h": "alg" RS256 does not fit its "kty" oct"#);
+        let message = refused(format!(r#"{{"keys":[{}]}}"#, ec_jwk(r#","alg":"ES384""#)));
+        assert_eq!(message, r#"key "e1": "alg" ES384 does not fit its "kty" EC"#);
+        let message = refused(oct(&[9; 32], "HS512"));
+        assert!(message.starts_with(r#"key "h": "alg" HS512 needs a secret of at least 64"#));
+        let loaded = parse(oct(&[9; 64], "HS512").as_bytes()).unwrap();
+        assert_eq!(loaded.keys[0].algorithms().to_string(), "HS512");
+    }
+
+    #[test]
+    fn a_single_jwk_is_a_set_of_one() {
+        let loaded = parse(ec_jwk("").as_bytes()).unwrap();
+        assert_eq!(loaded.keys.len(), 1);
+        assert_eq!(loaded.keys[0].kid.as_deref(), Some("e1"));
+        assert!(matches!(parse(b"{\"kid\":\"x\"}"), Err(KeyError::BadJwks(_))));
+        assert!(matches!(parse(b"[]"), Err(KeyError::BadJwks(_))));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! anything can grant access; the access-phase one allows, or answers 400/401/403 with a
 //! challenge.
 
-use credentialflow_core::token::fingerprint;
+use credentialflow_core::fingerprint;
 use credentialflow_core::Rejection;
 use ngx::core::Status;
 use ngx::ffi::{ngx_http_request_t, ngx_int_t, NGX_HTTP_SATISFY_ANY, NGX_LOG_INFO};

@@ -3,7 +3,7 @@
 
 use std::mem::size_of;
 
-use credentialflow_core::token::extract::same_header_name;
+use credentialflow_core::credential::same_header_name;
 use credentialflow_core::Rejection;
 use ngx::ffi::{
     ngx_hash_key, ngx_list_create, ngx_list_part_t, ngx_list_push, ngx_list_t, ngx_pool_t,

@@ -80,7 +80,7 @@ pub static mut ngx_http_credentialflow_module: ngx_module_t = ngx_module_t {
 /// variables, which must exist before the configuration that uses them is parsed.
 unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
     guarded((*cf).log, "preconfiguration", Status::NGX_ERROR.into(), || {
-        credentialflow_core::crypto_provider::install_ring_provider();
+        credentialflow_core::jose::crypto::install_ring_provider();
         // SAFETY: nginx passes a valid configuration context.
         match unsafe { variables::register(cf) } {
             Ok(()) => Status::NGX_OK.into(),

@@ -6,7 +6,7 @@
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use credentialflow_core::token::extract::{same_header_name, CredentialHeader};
+use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::{Accepted, Rejection};
 use ngx::ffi::{
     ngx_cached_time, ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t, NGX_ALIGNMENT,

@@ -5,8 +5,8 @@
 //! else the whole input is the claims JSON.
 #![no_main]
 
-use credentialflow_core::json::parse_object;
-use credentialflow_core::token::claims::Claims;
+use credentialflow_core::jose::json::parse_object;
+use credentialflow_core::jose::claims::Claims;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 

@@ -2,7 +2,7 @@
 //! `b64token` syntax check the guard applies to tokens not found in the cache.
 #![no_main]
 
-use credentialflow_core::token::extract::{bearer_token, is_b64token, raw_token, CredentialHeader};
+use credentialflow_core::credential::{bearer_token, is_b64token, raw_token, CredentialHeader};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

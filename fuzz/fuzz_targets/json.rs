@@ -1,7 +1,7 @@
 //! Strict JSON objects (token header and payload): depth bound, duplicates, top-level object.
 #![no_main]
 
-use credentialflow_core::json::{check_depth, parse_object, JsonError, MAX_DEPTH};
+use credentialflow_core::jose::json::{check_depth, parse_object, JsonError, MAX_DEPTH};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

@@ -1,8 +1,8 @@
 //! Key files: format detection, JWKS, PEM and raw secrets.
 #![no_main]
 
-use credentialflow_core::alg::Algorithm;
-use credentialflow_core::keys::{parse_key_file, KeyFormat, LoadedKeys};
+use credentialflow_core::jose::alg::Algorithm;
+use credentialflow_core::jose::keys::{parse_key_file, KeyFormat, LoadedKeys};
 use libfuzzer_sys::fuzz_target;
 
 fn exercise(loaded: &LoadedKeys) {

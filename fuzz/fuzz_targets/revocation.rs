@@ -2,7 +2,7 @@
 #![no_main]
 
 use credentialflow_core::revocation::RevocationList;
-use credentialflow_core::token::claims::Claims;
+use credentialflow_core::jose::claims::Claims;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,8 +8,8 @@
 
 use credentialflow_core::claims_view::ClaimsView;
 use credentialflow_core::reject::Rejection;
-use credentialflow_core::token::extract::is_b64token;
-use credentialflow_core::token::jws;
+use credentialflow_core::credential::is_b64token;
+use credentialflow_core::jose::jws;
 use credentialflow_core::{TokenCache, VerifiedToken};
 use credentialflow_fuzz::{
     guard, mint, AUDIENCE, ISSUER, LEEWAY, NOW, REVOKED_JTI, REVOKED_SUB, SCOPE,

@@ -10,7 +10,7 @@ use std::sync::{Arc, OnceLock};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use credentialflow_core::guard::{ForwardedClaim, Guard, DEFAULT_MAX_TOKEN_SIZE};
-use credentialflow_core::keys::{parse_key_file, KeyFormat, VerifyKey};
+use credentialflow_core::jose::keys::{parse_key_file, KeyFormat, VerifyKey};
 use credentialflow_core::policy::Policy;
 use credentialflow_core::revocation::RevocationSource;
 use credentialflow_core::verifier::Verifier;

@@ -5,9 +5,9 @@ use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::Arc;
 
-use credentialflow_core::keys::{parse_key_file, KeyFormat};
+use credentialflow_core::credential::CredentialHeader;
+use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
 use credentialflow_core::revocation::{RevocationError, RevocationSource};
-use credentialflow_core::token::extract::CredentialHeader;
 use credentialflow_core::{Algorithm, AlgorithmSet, ForwardedClaim};
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{

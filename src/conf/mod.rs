@@ -8,10 +8,10 @@ use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::Arc;
 
+use credentialflow_core::credential::CredentialHeader;
 use credentialflow_core::guard::DEFAULT_MAX_TOKEN_SIZE;
-use credentialflow_core::keys::VerifyKey;
+use credentialflow_core::jose::keys::VerifyKey;
 use credentialflow_core::revocation::RevocationSource;
-use credentialflow_core::token::extract::CredentialHeader;
 use credentialflow_core::{AlgorithmSet, ForwardedClaim, Guard, Policy, Verifier};
 use ngx::core::Pool;
 use ngx::core::NGX_CONF_ERROR;

@@ -1,7 +1,7 @@
 //! The little DER the CLI needs: writing SPKI/PKCS#8 wrappers for ring's keys, and reading
 //! just enough of a private key to tell what kind it is.
 
-pub use credentialflow_core::der::{
+pub use credentialflow_core::jose::der::{
     DerReader as Reader, TAG_BIT_STRING as BIT_STRING, TAG_INTEGER as INTEGER,
     TAG_OCTET_STRING as OCTET_STRING, TAG_OID as OID, TAG_SEQUENCE as SEQUENCE,
 };

@@ -212,7 +212,7 @@ pub fn load_signing_key(path: &Path, alg: Algorithm) -> Result<EncodingKey, CliE
         other => return Err(CliError::failed(format!("{shown}: unsupported PEM type {other:?}"))),
     };
     // Parse now, so a bad key is reported as such rather than as a signing failure.
-    (credentialflow_core::crypto_provider::RING_PROVIDER.signer_factory)(&alg, &key)
+    (credentialflow_core::jose::crypto::RING_PROVIDER.signer_factory)(&alg, &key)
         .map_err(|e| CliError::failed(format!("{shown} cannot sign {alg:?}: {e}")))?;
     Ok(key)
 }
@@ -265,7 +265,7 @@ mod tests {
     use std::io::Write;
 
     fn setup() {
-        assert!(credentialflow_core::crypto_provider::install_ring_provider());
+        assert!(credentialflow_core::jose::crypto::install_ring_provider());
     }
 
     fn file_with(contents: &[u8]) -> tempfile::NamedTempFile {

@@ -1,4 +1,5 @@
 //! `credentialflow`: generate keys, mint test tokens and inspect tokens for CredentialFlow.
+#![forbid(unsafe_code)]
 
 mod cli;
 mod der;
@@ -34,7 +35,7 @@ fn report(error: &CliError) -> ExitCode {
 
 fn run(args: Vec<String>) -> Result<(), CliError> {
     let command = cli::parse(args)?;
-    if !credentialflow_core::crypto_provider::install_ring_provider() {
+    if !credentialflow_core::jose::crypto::install_ring_provider() {
         return Err(CliError::failed("internal error: the ring crypto provider is not in force"));
     }
     let output = match command {

@@ -18,10 +18,10 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
+use credentialflow_core::credential::bearer_token;
 use credentialflow_core::guard::DEFAULT_MAX_TOKEN_SIZE;
-use credentialflow_core::keys::{parse_key_file, KeyFormat};
-use credentialflow_core::token::extract::bearer_token;
-use credentialflow_core::token::jws;
+use credentialflow_core::jose::jws;
+use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
 use credentialflow_core::{Algorithm, ForwardedClaim, Guard, Policy, TokenCache, Verifier};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ring::signature::{self, UnparsedPublicKey};
@@ -93,7 +93,7 @@ fn ring_verify(alg: Algorithm, key: &SigningKey, public: &[u8], msg: &[u8], sig:
 }
 
 fn benches(c: &mut Criterion) {
-    assert!(credentialflow_core::crypto_provider::install_ring_provider());
+    assert!(credentialflow_core::jose::crypto::install_ring_provider());
     let now = unix_now();
     let fixtures = fixtures();
 
@@ -117,8 +117,9 @@ fn benches(c: &mut Criterion) {
 
     // The stages of a miss besides the signature check, on the ES256 fixture token.
     {
-        use credentialflow_core::token::header::JoseHeader;
-        use credentialflow_core::token::{b64 as b64url, claims::Claims, extract::is_b64token};
+        use credentialflow_core::credential::is_b64token;
+        use credentialflow_core::jose::header::JoseHeader;
+        use credentialflow_core::jose::{b64 as b64url, claims::Claims};
         let es = fixtures.iter().find(|f| f.alg == Algorithm::ES256).unwrap();
         let token = mint(es.alg, &signing_key(es), None, &claims(now, 1));
         let mut parts = token.split('.');
@@ -138,7 +139,9 @@ fn benches(c: &mut Criterion) {
             b.iter(|| Claims::parse_with_header(black_box(&payload_json), Some("k"), None).unwrap())
         });
         group.bench_function("check_depth_payload", |b| {
-            b.iter(|| credentialflow_core::json::check_depth(black_box(&payload_json), 16).is_ok())
+            b.iter(|| {
+                credentialflow_core::jose::json::check_depth(black_box(&payload_json), 16).is_ok()
+            })
         });
         group.finish();
     }
@@ -149,7 +152,7 @@ fn benches(c: &mut Criterion) {
         let key = signing_key(f);
         let token = mint(f.alg, &key, None, &claims(now, 1));
         let (msg, sig) = token.rsplit_once('.').unwrap();
-        let sig = credentialflow_core::token::b64::decode(sig.as_bytes()).unwrap();
+        let sig = credentialflow_core::jose::b64::decode(sig.as_bytes()).unwrap();
         let public = key.public_key();
         assert!(ring_verify(f.alg, &key, &public, msg.as_bytes(), &sig));
         group.bench_function(f.alg.name(), |b| {

@@ -171,7 +171,7 @@ impl TokenCache {
     }
 
     /// Remembers a verification; tokens without `exp`, or already past it, are not kept. The
-    /// key is `verified`'s own token (see [`crate::token::claims::Claims::token`]).
+    /// key is `verified`'s own token (see [`crate::jose::claims::Claims::token`]).
     pub fn insert(&mut self, verifier_id: u64, verified: VerifiedToken, now: i64) {
         if self.capacity == 0 || verified.claims.exp().is_none_or(|exp| now >= exp) {
             return;
@@ -215,8 +215,8 @@ impl TokenCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alg::Algorithm;
-    use crate::token::claims::Claims;
+    use crate::jose::alg::Algorithm;
+    use crate::jose::claims::Claims;
 
     fn verified(token: &str, exp: Option<i64>) -> VerifiedToken {
         let json = match exp {

@@ -9,8 +9,8 @@ use std::cell::OnceCell;
 
 use serde_json::Value;
 
-use crate::json;
-use crate::token::{b64, jws};
+use crate::jose::json;
+use crate::jose::{b64, jws};
 use crate::verifier::VerifiedToken;
 
 /// Claims always read from the typed fields: absent there means absent.
@@ -131,8 +131,8 @@ mod tests {
 
     #[test]
     fn claim_names_are_exact() {
-        use crate::alg::Algorithm;
-        use crate::token::claims::Claims;
+        use crate::jose::alg::Algorithm;
+        use crate::jose::claims::Claims;
         let json = br#"{"userId":"u1","Tenant":"a","tenant":"b","Dup":1,"dUP":2,"n":[1]}"#;
         let raw = format!("e30.{}.c2ln", b64::encode(json));
         let claims = Claims::parse_for_token(json, None, None, raw.as_bytes()).unwrap();
@@ -155,8 +155,8 @@ mod tests {
 
     #[test]
     fn control_characters_are_withheld() {
-        use crate::alg::Algorithm;
-        use crate::token::claims::Claims;
+        use crate::jose::alg::Algorithm;
+        use crate::jose::claims::Claims;
         let json = br#"{"sub":"a\r\nX-Admin: true","name":"Alice\nX","tab":"a\tb","ok":"x"}"#;
         let raw = format!("e30.{}.c2ln", b64::encode(json));
         let claims = Claims::parse_for_token(json, None, None, raw.as_bytes()).unwrap();

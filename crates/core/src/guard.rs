@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use crate::cache::TokenCache;
 use crate::claims_view::{ClaimsView, Withheld, TYPED_TEXT};
+use crate::credential::is_b64token;
+use crate::jose::claims::Claims;
 use crate::policy::Policy;
 use crate::reject::Rejection;
 use crate::revocation::RevocationSource;
-use crate::token::claims::Claims;
-use crate::token::extract::is_b64token;
 use crate::verifier::{VerifiedToken, Verifier};
 
 /// Default `credentialflow_max_token_size`: 8 KiB.
@@ -168,8 +168,8 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keys::{parse_key_file, KeyFormat};
-    use crate::token::b64;
+    use crate::jose::b64;
+    use crate::jose::keys::{parse_key_file, KeyFormat};
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 

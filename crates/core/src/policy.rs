@@ -84,9 +84,9 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alg::Algorithm;
-    use crate::token::b64;
-    use crate::token::claims::Claims;
+    use crate::jose::alg::Algorithm;
+    use crate::jose::b64;
+    use crate::jose::claims::Claims;
 
     const NOW: i64 = 1_700_000_000;
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use crate::token::claims::Claims;
+use crate::jose::claims::Claims;
 
 /// A parsed revocation list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -2,12 +2,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::alg::{Algorithm, AlgorithmSet, KeyFamily};
-use crate::crypto_provider::RingVerifier;
-use crate::keys::{kid_matches, VerifyKey};
+use crate::jose::alg::{Algorithm, AlgorithmSet, KeyFamily};
+use crate::jose::claims::Claims;
+use crate::jose::crypto::RingVerifier;
+use crate::jose::keys::{kid_matches, VerifyKey};
+use crate::jose::{b64, jws};
 use crate::reject::Rejection;
-use crate::token::claims::Claims;
-use crate::token::{b64, jws};
 
 /// A token whose signature verified: its algorithm and typed claims (with the header's `kid`
 /// and `typ`, and the token itself). Cloning shares the claims: no copy.
@@ -76,7 +76,7 @@ pub struct Verifier {
 impl Verifier {
     /// Builds a verifier. `allowed: None` allows every algorithm the keys can verify.
     pub fn new(keys: Vec<VerifyKey>, allowed: Option<AlgorithmSet>) -> Result<Self, VerifierError> {
-        crate::crypto_provider::install_ring_provider();
+        crate::jose::crypto::install_ring_provider();
         if keys.is_empty() {
             return Err(VerifierError::NoKeys);
         }
@@ -155,7 +155,7 @@ mod tests {
     use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
     use super::*;
-    use crate::keys::{parse_key_file, KeyFormat};
+    use crate::jose::keys::{parse_key_file, KeyFormat};
 
     thread_local! {
         /// The keys `verify` checked a signature with on this thread, in order.

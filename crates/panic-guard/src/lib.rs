@@ -5,6 +5,7 @@
 //! before ours.
 //!
 //! No nginx here, so that the hook logic is unit-tested; the module logs what it gets back.
+#![forbid(unsafe_code)]
 
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe, PanicHookInfo};

@@ -1,8 +1,8 @@
 //! Splitting a compact JWS (RFC 7515 §7.1) and decoding its parts, strictly.
 
+use crate::jose::b64;
+use crate::jose::header::JoseHeader;
 use crate::reject::Rejection;
-use crate::token::b64;
-use crate::token::header::JoseHeader;
 
 /// A compact JWS whose header is decoded and whose signature is not yet checked.
 #[derive(Debug)]
@@ -53,7 +53,7 @@ pub fn payload_segment(token: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alg::Algorithm;
+    use crate::jose::alg::Algorithm;
 
     fn token(header: &str, payload: &str, sig: &[u8]) -> String {
         format!(

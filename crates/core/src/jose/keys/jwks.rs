@@ -4,9 +4,9 @@ use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 
 use super::{hmac_key, KeyError, LoadedKeys, VerifyKey, MIN_RSA_BITS};
-use crate::alg::{Algorithm, KeyFamily};
-use crate::der;
-use crate::token::b64;
+use crate::jose::alg::{Algorithm, KeyFamily};
+use crate::jose::b64;
+use crate::jose::der;
 
 /// Members that only a private JWK has.
 const PRIVATE_MEMBERS: [&str; 6] = ["d", "p", "q", "dp", "dq", "qi"];

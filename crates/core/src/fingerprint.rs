@@ -1,11 +1,4 @@
-//! Tokens: finding one in a request header, splitting and decoding a compact JWS, and the
-//! typed view of its header and claims.
-
-pub mod b64;
-pub mod claims;
-pub mod extract;
-pub mod header;
-pub mod jws;
+//! Naming a token in a log line without writing the token.
 
 /// A short name for a token in logs, never the token itself: 8 hex digits of its SHA-256.
 pub fn fingerprint(raw: &[u8]) -> String {

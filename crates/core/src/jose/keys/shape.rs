@@ -22,7 +22,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::Value;
 
-use crate::der::{DerReader, TAG_INTEGER, TAG_SEQUENCE};
+use crate::jose::der::{DerReader, TAG_INTEGER, TAG_SEQUENCE};
 
 /// The UTF-8 encoding of U+FEFF, which some editors put at the start of a text file.
 const BOM: &[u8] = b"\xEF\xBB\xBF";

@@ -7,10 +7,10 @@ use serde::de::{Deserializer, IgnoredAny};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::alg::Algorithm;
-use crate::json;
+use crate::jose::alg::Algorithm;
+use crate::jose::b64;
+use crate::jose::json;
 use crate::reject::Rejection;
-use crate::token::b64;
 
 /// The header fields that matter. Key-carrying fields (`jwk`, `jku`, `x5u`, `x5c`) are never
 /// read: trust comes only from configured keys (RFC 8725 §3.10).

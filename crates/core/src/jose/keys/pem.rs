@@ -3,8 +3,8 @@
 use jsonwebtoken::DecodingKey;
 
 use super::{KeyError, VerifyKey, MIN_RSA_BITS};
-use crate::alg::KeyFamily;
-use crate::der;
+use crate::jose::alg::KeyFamily;
+use crate::jose::der;
 
 /// The label of the first PEM block, e.g. `PUBLIC KEY`.
 fn label(text: &[u8]) -> Option<&[u8]> {

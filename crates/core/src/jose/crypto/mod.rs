@@ -17,7 +17,7 @@
 //! ECDSA signatures are the fixed-width `r ‖ s` form JWS mandates (RFC 7518 §3.4); a DER
 //! signature never verifies.
 
-use crate::der::{DerReader, TAG_BIT_STRING, TAG_INTEGER, TAG_NULL, TAG_OID, TAG_SEQUENCE};
+use crate::jose::der::{DerReader, TAG_BIT_STRING, TAG_INTEGER, TAG_NULL, TAG_OID, TAG_SEQUENCE};
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{new_error, ErrorKind, Result};
 use jsonwebtoken::jwk::{EllipticCurve, ThumbprintHash};
@@ -474,16 +474,20 @@ mod tests {
     use serde_json::{json, Value};
 
     // RSA keys come from tests/fixtures/regenerate.sh (openssl): ring cannot generate RSA keys.
-    const RSA_PRIVATE_PKCS8: &str = include_str!("../tests/fixtures/rsa-2048-private.pem");
-    const RSA_PRIVATE_PKCS1: &str = include_str!("../tests/fixtures/rsa-2048-private-pkcs1.pem");
-    const RSA_PUBLIC_SPKI: &str = include_str!("../tests/fixtures/rsa-2048-public.pem");
-    const RSA_PUBLIC_PKCS1: &str = include_str!("../tests/fixtures/rsa-2048-public-pkcs1.pem");
-    const RSA_1024_PRIVATE: &str = include_str!("../tests/fixtures/rsa-1024-private.pem");
-    const RSA_1024_PUBLIC: &str = include_str!("../tests/fixtures/rsa-1024-public.pem");
+    const RSA_PRIVATE_PKCS8: &str = include_str!("../../../tests/fixtures/rsa-2048-private.pem");
+    const RSA_PRIVATE_PKCS1: &str =
+        include_str!("../../../tests/fixtures/rsa-2048-private-pkcs1.pem");
+    const RSA_PUBLIC_SPKI: &str = include_str!("../../../tests/fixtures/rsa-2048-public.pem");
+    const RSA_PUBLIC_PKCS1: &str =
+        include_str!("../../../tests/fixtures/rsa-2048-public-pkcs1.pem");
+    const RSA_1024_PRIVATE: &str = include_str!("../../../tests/fixtures/rsa-1024-private.pem");
+    const RSA_1024_PUBLIC: &str = include_str!("../../../tests/fixtures/rsa-1024-public.pem");
 
     /// Every algorithm, in jsonwebtoken's vocabulary.
     fn all() -> impl Iterator<Item = Algorithm> {
-        crate::alg::Algorithm::ALL.into_iter().map(crate::alg::Algorithm::to_jsonwebtoken)
+        crate::jose::alg::Algorithm::ALL
+            .into_iter()
+            .map(crate::jose::alg::Algorithm::to_jsonwebtoken)
     }
 
     struct Keys {

@@ -7,7 +7,7 @@ mod shape;
 
 use jsonwebtoken::DecodingKey;
 
-use crate::alg::{Algorithm, AlgorithmSet, KeyFamily};
+use crate::jose::alg::{Algorithm, AlgorithmSet, KeyFamily};
 pub use shape::{shape, Shape};
 
 /// Weakest RSA modulus accepted (RFC 7518 §3.3).
@@ -244,7 +244,7 @@ q9UU8I5mEovUf86QZ7kOBIjJwqnzD1omageEHWwHdBO6B+dFabmdT9POxg==
 ";
 
     fn p256_jwk() -> String {
-        let coord = crate::token::b64::encode(&[7u8; 32]);
+        let coord = crate::jose::b64::encode(&[7u8; 32]);
         format!(r#"{{"kty":"EC","crv":"P-256","x":"{coord}","y":"{coord}","kid":"e1"}}"#)
     }
 

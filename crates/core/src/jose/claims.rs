@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::json::{self, JsonStr};
+use crate::jose::json::{self, JsonStr};
 use crate::reject::Rejection;
 
 /// `null` is a wrong type, not an absent claim: `Option<T>` would take it as `None`.

@@ -11,7 +11,7 @@ use ngx::ngx_log_error;
 
 use crate::ffi_guard::guarded;
 use crate::headers;
-use crate::request_ctx::{self, RequestCtx};
+use crate::request_ctx;
 
 /// The rewrite-phase entry point: runs for main requests, internal redirects and subrequests
 /// alike, before the access phase (which subrequests skip).
@@ -21,7 +21,7 @@ pub unsafe extern "C" fn strip_handler(r: *mut ngx_http_request_t) -> ngx_int_t 
     let log = request.log();
     let failed: Status = HTTPStatus::INTERNAL_SERVER_ERROR.into();
     guarded(log, "the rewrite handler", failed, || {
-        let Some(location) = request_ctx::location_guard(request) else {
+        let Some(location) = request_ctx::protected_location(request) else {
             return Status::NGX_DECLINED;
         };
         match headers::strip_forwarded(request, &location) {
@@ -42,7 +42,7 @@ pub unsafe extern "C" fn access_handler(r: *mut ngx_http_request_t) -> ngx_int_t
 }
 
 fn check(r: &mut Request) -> Status {
-    let Some(location) = request_ctx::location_guard(r) else {
+    let Some(location) = request_ctx::protected_location(r) else {
         return Status::NGX_DECLINED;
     };
     #[cfg(feature = "panic-test")]
@@ -58,54 +58,68 @@ fn check(r: &mut Request) -> Status {
         }
         None => {}
     }
-    let Some(ctx) = request_ctx::decide(r, &location) else {
-        return HTTPStatus::INTERNAL_SERVER_ERROR.into();
-    };
-    let ctx: *mut RequestCtx = ctx;
-    // SAFETY: the context lives in the request pool; the request is not otherwise touched
-    // through it while headers are written below.
-    let ctx = unsafe { &mut *ctx };
-    let first = !std::mem::replace(&mut ctx.logged, true);
-    match &ctx.verdict {
-        Ok(accepted) => {
-            if first {
-                for claim in &accepted.withheld {
-                    ngx_log_error!(
-                        NGX_LOG_INFO,
-                        r.log(),
-                        "credentialflow: claim \"{claim}\" not forwarded: its value holds a \
-                         control character, token {}",
-                        fingerprint(ctx.raw())
-                    );
+    // What the decision asks for, read out of the context (which borrows `r`) before `r` is
+    // changed: the forwarded headers, already built in the request pool, or the refusal.
+    let outcome = match request_ctx::decide(r, &location) {
+        None => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
+        Some(ctx) => {
+            let first = ctx.first_to_log();
+            match &ctx.verdict {
+                Ok(accepted) => {
+                    if first {
+                        for withheld in &accepted.withheld {
+                            ngx_log_error!(
+                                NGX_LOG_INFO,
+                                r.log(),
+                                "credentialflow: claim \"{}\" not forwarded: its value holds a \
+                                 control character, token {}",
+                                withheld.claim,
+                                fingerprint(ctx.raw())
+                            );
+                        }
+                    }
+                    match headers::forwarded_elements(r, &accepted.forwarded) {
+                        Some(elements) => Ok(elements),
+                        None => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
+                    }
+                }
+                Err(rejection) => {
+                    if first {
+                        log_refusal(r, *rejection, ctx.raw());
+                    }
+                    Err(*rejection)
                 }
             }
-            // Again after an internal redirect: the rewrite phase stripped the headers anew.
-            match headers::forward_claims(r, &location, &accepted.forwarded) {
-                Some(()) => Status::NGX_OK,
-                None => HTTPStatus::INTERNAL_SERVER_ERROR.into(),
-            }
         }
+    };
+    match outcome {
+        // Again after an internal redirect: the rewrite phase stripped the headers anew.
+        Ok(elements) => match headers::forward_claims(r, &location, elements) {
+            Some(()) => Status::NGX_OK,
+            None => HTTPStatus::INTERNAL_SERVER_ERROR.into(),
+        },
         Err(rejection) => {
-            let rejection = *rejection;
-            if first {
-                ngx_log_error!(
-                    NGX_LOG_INFO,
-                    r.log(),
-                    "credentialflow: request refused ({}): {}{}",
-                    rejection.status_name(),
-                    rejection.description(),
-                    match ctx.raw() {
-                        [] => String::new(),
-                        raw => format!(", token {}", fingerprint(raw)),
-                    }
-                );
-            }
             if headers::set_challenge(r, &location, rejection).is_none() {
                 return HTTPStatus::INTERNAL_SERVER_ERROR.into();
             }
             HTTPStatus(refusal_status(r, rejection).into()).into()
         }
     }
+}
+
+/// One `info` line per refused request: the reason and the token's fingerprint, never the token.
+fn log_refusal(r: &Request, rejection: Rejection, raw: &[u8]) {
+    ngx_log_error!(
+        NGX_LOG_INFO,
+        r.log(),
+        "credentialflow: request refused ({}): {}{}",
+        rejection.status_name(),
+        rejection.description(),
+        match raw {
+            [] => String::new(),
+            raw => format!(", token {}", fingerprint(raw)),
+        }
+    );
 }
 
 /// The status to refuse with. Under `satisfy any` nginx lets the next access module decide

@@ -4,47 +4,44 @@
 use std::mem::size_of;
 
 use credentialflow_core::credential::same_header_name;
-use credentialflow_core::Rejection;
+use credentialflow_core::{Forwarded, Rejection};
 use ngx::ffi::{
     ngx_hash_key, ngx_list_create, ngx_list_part_t, ngx_list_push, ngx_list_t, ngx_pool_t,
     ngx_str_t, ngx_table_elt_t,
 };
 use ngx::http::Request;
 
-use crate::conf::LocationGuard;
+use crate::conf::ProtectedLocation;
 
 fn pool_str(pool: *mut ngx_pool_t, bytes: &[u8]) -> Option<ngx_str_t> {
     // SAFETY: the pool is the request's live pool.
     unsafe { ngx_str_t::from_bytes(pool, bytes) }
 }
 
-/// Fills a pushed header element. `lowercase` must be `key` lower-cased.
-fn fill(
-    element: *mut ngx_table_elt_t,
+/// A header element whose strings are copied into `pool`. `lowercase` must be `key`
+/// lower-cased.
+fn element(
     pool: *mut ngx_pool_t,
     key: &[u8],
     lowercase: &[u8],
     value: &[u8],
-) -> Option<()> {
+) -> Option<ngx_table_elt_t> {
     let key = pool_str(pool, key)?;
     let lowcase = pool_str(pool, lowercase)?;
     let value = pool_str(pool, value)?;
-    // SAFETY: element was just pushed onto a list of ngx_table_elt_t and is ours to fill.
-    unsafe {
-        (*element).hash = ngx_hash_key(lowcase.data, lowcase.len);
-        (*element).key = key;
-        (*element).value = value;
-        (*element).lowcase_key = lowcase.data;
-        #[cfg(nginx1_23_0)]
-        {
-            (*element).next = std::ptr::null_mut();
-        }
-    }
-    Some(())
+    // SAFETY: an all-zero ngx_table_elt_t is valid (null pointers, zero lengths); every field
+    // nginx reads is set below.
+    let mut element: ngx_table_elt_t = unsafe { std::mem::zeroed() };
+    // SAFETY: lowcase was just copied into the pool, `len` bytes at `data`.
+    element.hash = unsafe { ngx_hash_key(lowcase.data, lowcase.len) };
+    element.key = key;
+    element.value = value;
+    element.lowcase_key = lowcase.data;
+    Some(element)
 }
 
 /// The challenge of RFC 6750 §3.
-fn challenge(location: &LocationGuard, rejection: Rejection) -> String {
+fn challenge(location: &ProtectedLocation, rejection: Rejection) -> String {
     let mut value = format!("Bearer realm=\"{}\"", location.realm);
     if let Some(error) = rejection.challenge_error().as_str() {
         value.push_str(&format!(
@@ -53,7 +50,7 @@ fn challenge(location: &LocationGuard, rejection: Rejection) -> String {
         ));
     }
     if rejection == Rejection::InsufficientScope {
-        value.push_str(&format!(", scope=\"{}\"", location.guard.policy.scope_list()));
+        value.push_str(&format!(", scope=\"{}\"", location.rules.policy.scope_list()));
     }
     value
 }
@@ -62,15 +59,16 @@ fn challenge(location: &LocationGuard, rejection: Rejection) -> String {
 /// so that `satisfy any` can withdraw it when another module grants access.
 pub fn set_challenge(
     r: &mut Request,
-    location: &LocationGuard,
+    location: &ProtectedLocation,
     rejection: Rejection,
 ) -> Option<()> {
     let pool = r.pool().as_ptr();
     let value = challenge(location, rejection);
+    let challenge = element(pool, b"WWW-Authenticate", b"www-authenticate", value.as_bytes())?;
     let headers_out = &mut r.as_mut().headers_out;
-    let element: *mut ngx_table_elt_t = push(&mut headers_out.headers)?;
-    fill(element, pool, b"WWW-Authenticate", b"www-authenticate", value.as_bytes())?;
-    headers_out.www_authenticate = element;
+    let slot = push(&mut headers_out.headers)?;
+    *slot = challenge;
+    headers_out.www_authenticate = slot;
     Some(())
 }
 
@@ -101,14 +99,16 @@ fn push(list: &mut ngx_list_t) -> Option<&mut ngx_table_elt_t> {
 /// case, `_` for `-`). Called before any access decision, whatever the verdict and whoever
 /// grants access (`satisfy any`), and for subrequests, which skip the access phase: a
 /// client's copy can never pass for a verified claim.
-pub fn strip_forwarded(r: &mut Request, location: &LocationGuard) -> Option<()> {
-    let names = &location.forwarded_lowercase;
-    if names.is_empty() {
+pub fn strip_forwarded(r: &mut Request, location: &ProtectedLocation) -> Option<()> {
+    let forwarded = &location.rules.forwarded;
+    if forwarded.is_empty() {
         return Some(());
     }
     let pool = r.pool().as_ptr();
     let headers = &mut r.as_mut().headers_in.headers;
-    let named = |h: &ngx_table_elt_t| names.iter().any(|n| same_header_name(h.key.as_bytes(), n));
+    let named = |h: &ngx_table_elt_t| {
+        forwarded.iter().any(|f| same_header_name(h.key.as_bytes(), &f.header_lowercase))
+    };
     if !elements(headers).any(named) {
         return Some(());
     }
@@ -117,7 +117,7 @@ pub fn strip_forwarded(r: &mut Request, location: &LocationGuard) -> Option<()> 
     let kept: Vec<ngx_table_elt_t> = elements(headers).filter(|h| !named(h)).copied().collect();
     // SAFETY: a new list in the request pool, for elements of this size.
     let fresh = unsafe {
-        ngx_list_create(pool, kept.len() + names.len() + 1, size_of::<ngx_table_elt_t>())
+        ngx_list_create(pool, kept.len() + forwarded.len() + 1, size_of::<ngx_table_elt_t>())
     };
     if fresh.is_null() {
         return None;
@@ -132,21 +132,29 @@ pub fn strip_forwarded(r: &mut Request, location: &LocationGuard) -> Option<()> 
     Some(())
 }
 
-/// Replaces the location's forwarded headers with the accepted token's claim values (a claim
-/// that is absent or withheld is not sent at all).
+/// The request header elements for an accepted token's forwarded claims, copied into the
+/// request pool (so they outlive the decision they were read from).
+pub fn forwarded_elements(r: &Request, forwarded: &[Forwarded]) -> Option<Vec<ngx_table_elt_t>> {
+    let pool = r.pool().as_ptr();
+    forwarded
+        .iter()
+        .map(|Forwarded { to, value }| {
+            element(pool, to.header.as_bytes(), &to.header_lowercase, value.as_bytes())
+        })
+        .collect()
+}
+
+/// Replaces the location's forwarded headers with `elements` (from [`forwarded_elements`]; a
+/// claim that is absent or withheld has none, and its header is not sent at all).
 pub fn forward_claims(
     r: &mut Request,
-    location: &LocationGuard,
-    values: &[Option<String>],
+    location: &ProtectedLocation,
+    elements: Vec<ngx_table_elt_t>,
 ) -> Option<()> {
     strip_forwarded(r, location)?;
-    let pool = r.pool().as_ptr();
     let headers = &mut r.as_mut().headers_in.headers;
-    let names = location.guard.forwarded.iter().zip(&location.forwarded_lowercase);
-    for ((forwarded, lowercase), value) in names.zip(values) {
-        let Some(value) = value else { continue };
-        let element: *mut ngx_table_elt_t = push(headers)?;
-        fill(element, pool, forwarded.header.as_bytes(), lowercase, value.as_bytes())?;
+    for element in elements {
+        *push(headers)? = element;
     }
     Some(())
 }

@@ -1,8 +1,10 @@
 //! The per-request decision: made once, by the access handler or by the first variable read
 //! before it (e.g. `limit_req_zone $credentialflow_claim_sub` in the preaccess phase), and kept
 //! for the variables and the log phase, also across internal redirects (`X-Accel-Redirect`,
-//! `error_page`, `try_files`), which clear nginx's per-module contexts.
+//! `error_page`, `try_files`), which clear nginx's per-module contexts. A context is never
+//! changed once made: a new decision (another location after a redirect) is a new context.
 
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::Arc;
 
@@ -13,14 +15,14 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, Request};
 
-use crate::conf::LocationGuard;
+use crate::conf::ProtectedLocation;
 use crate::{worker_cache, Module};
 
 /// What was decided for one request.
 pub struct RequestCtx {
-    /// The location configuration that decided: a read before `find_config` (server-level
-    /// `set`) must not stand in for the real location's decision.
-    guard: *const LocationGuard,
+    /// The location whose rules decided, compared by address only: a read before
+    /// `find_config` (a server-level `set`) must not stand in for the real location's decision.
+    location: *const ProtectedLocation,
     /// The token's bytes, in the request's header memory (empty when none was found).
     raw: ngx_str_t,
     /// Whether the verification came from the cache; `None` when no token was checked.
@@ -30,7 +32,7 @@ pub struct RequestCtx {
     pub verdict: Result<Accepted, Rejection>,
     /// Set once the decision has been logged, so a second pass through the access phase
     /// (after an internal redirect) does not log it again.
-    pub logged: bool,
+    logged: Cell<bool>,
 }
 
 // The context lives in memory nginx allocates for a pool cleanup, aligned to NGX_ALIGNMENT.
@@ -45,6 +47,11 @@ impl RequestCtx {
         // SAFETY: `raw` points into a request header value, allocated in the request pool,
         // which lives at least as long as this context (also in that pool).
         unsafe { std::slice::from_raw_parts(self.raw.data, self.raw.len) }
+    }
+
+    /// True the first time it is asked: whether the decision still has to be logged.
+    pub fn first_to_log(&self) -> bool {
+        !self.logged.replace(true)
     }
 }
 
@@ -87,33 +94,15 @@ fn credential<'r>(r: &'r Request, header: &CredentialHeader) -> Result<&'r [u8],
     }
 }
 
-fn decide_now(r: &Request, location: &LocationGuard) -> RequestCtx {
-    let guard = location as *const LocationGuard;
-    match credential(r, &location.header) {
-        Err(rejection) => RequestCtx {
-            guard,
-            raw: as_ngx_str(&[]),
-            cache_hit: None,
-            verdict: Err(rejection),
-            logged: false,
-        },
+fn decide_now(r: &Request, location: &ProtectedLocation) -> RequestCtx {
+    let (raw, cache_hit, verdict) = match credential(r, &location.header) {
+        Err(rejection) => (&[][..], None, Err(rejection)),
         Ok(raw) => {
-            let decision = worker_cache::with(|cache| location.guard.check(raw, cache, now()));
-            RequestCtx {
-                guard,
-                raw: as_ngx_str(raw),
-                cache_hit: Some(decision.cache_hit),
-                verdict: decision.verdict,
-                logged: false,
-            }
+            let decision = worker_cache::with(|cache| location.rules.decide(raw, cache, now()));
+            (raw, Some(decision.cache_hit), decision.verdict)
         }
-    }
-}
-
-fn ctx_slot(r: &Request) -> *mut *mut c_void {
-    let index = Module::module().ctx_index;
-    // SAFETY: r->ctx is an array of one pointer per HTTP module; ctx_index is ours.
-    unsafe { r.as_ref().ctx.add(index) }
+    };
+    RequestCtx { location, raw: as_ngx_str(raw), cache_hit, verdict, logged: Cell::new(false) }
 }
 
 /// Drops the context with the request pool; its address also marks our cleanup entry (one
@@ -124,15 +113,16 @@ unsafe extern "C" fn drop_ctx(data: *mut c_void) {
     unsafe { std::ptr::drop_in_place(data.cast::<RequestCtx>()) };
 }
 
-/// The context of `r`, if one was made. An internal redirect zeroes `r->ctx`, but the pool
-/// cleanup that owns the context survives it (nginx's realip module finds its context after a
-/// redirect the same way), so the decision stays visible to the log phase.
-fn find(r: &Request) -> *mut RequestCtx {
-    let slot = ctx_slot(r);
-    // SAFETY: the slot holds null or a RequestCtx this module stored.
-    let ctx = unsafe { *slot };
-    if !ctx.is_null() || r.as_ref().internal() == 0 {
-        return ctx.cast();
+/// The newest context of `r`, if one was made. An internal redirect zeroes `r->ctx`, but the
+/// pool cleanup that owns the context survives it (nginx's realip module finds its context
+/// after a redirect the same way), so the decision stays visible to the log phase.
+fn find(r: &Request) -> Option<&RequestCtx> {
+    let module = Module::module();
+    if let Some(ctx) = r.get_module_ctx::<RequestCtx>(module) {
+        return Some(ctx);
+    }
+    if r.as_ref().internal() == 0 {
+        return None;
     }
     // SAFETY: the request pool and its cleanup list are live for the request's lifetime.
     let mut cleanup = unsafe { (*r.as_ref().pool).cleanup };
@@ -143,64 +133,57 @@ fn find(r: &Request) -> *mut RequestCtx {
             std::ptr::fn_addr_eq(handler, drop_ctx as unsafe extern "C" fn(*mut c_void))
         });
         if ours {
-            // SAFETY: the slot is ours; the entry's data is our live context.
-            unsafe { *slot = entry.data };
-            return entry.data.cast();
+            r.set_module_ctx(entry.data, module);
+            // SAFETY: an entry with our handler holds a live RequestCtx (the newest first:
+            // nginx adds cleanups at the head of the list).
+            return unsafe { entry.data.cast::<RequestCtx>().as_ref() };
         }
         cleanup = entry.next;
     }
-    std::ptr::null_mut()
+    None
 }
 
-/// Moves `ctx` into the request pool (dropped with it) and links it from `r->ctx`.
-fn store(r: &Request, ctx: RequestCtx) -> *mut RequestCtx {
+/// Moves `ctx` into the request pool (dropped with it) and makes it `r`'s context.
+fn store(r: &Request, ctx: RequestCtx) -> Option<&RequestCtx> {
     // SAFETY: the request pool is live; the cleanup's data is sized and aligned for ctx.
     let cleanup = unsafe { ngx_pool_cleanup_add(r.as_ref().pool, size_of::<RequestCtx>()) };
     if cleanup.is_null() {
-        return std::ptr::null_mut();
+        return None;
     }
-    // SAFETY: a fresh cleanup entry with room for one RequestCtx.
-    unsafe {
+    // SAFETY: a fresh cleanup entry with room for one RequestCtx, which is written before
+    // the handler that drops it is set.
+    let data = unsafe {
         let data = (*cleanup).data.cast::<RequestCtx>();
         data.write(ctx);
         (*cleanup).handler = Some(drop_ctx);
-        *ctx_slot(r) = data.cast();
         data
-    }
+    };
+    r.set_module_ctx(data.cast(), Module::module());
+    // SAFETY: just initialised; lives as long as the request pool.
+    unsafe { data.as_ref() }
 }
 
-/// The location guard in force for `r`, or `None` where the module is off.
-pub fn location_guard(r: &Request) -> Option<Arc<LocationGuard>> {
-    Module::location_conf(r).and_then(|conf| conf.guard.clone())
+/// The protected location `r` is in, or `None` where the module is off.
+pub fn protected_location(r: &Request) -> Option<Arc<ProtectedLocation>> {
+    Module::location_conf(r).and_then(|conf| conf.protected.clone())
 }
 
 /// The decision for `r` under `location`, made now if not made yet by the same location.
 /// `None` only when the request pool is out of memory.
-// The context is pool memory reached through r->ctx, not part of the request struct, and a
-// worker handles one request at a time: no second reference to it exists while this one lives.
-#[allow(clippy::mut_from_ref)]
-pub fn decide<'r>(r: &'r Request, location: &LocationGuard) -> Option<&'r mut RequestCtx> {
-    let existing = find(r);
-    if !existing.is_null() {
-        // SAFETY: find returns null or our live context in the request pool.
-        let ctx = unsafe { &mut *existing };
-        if !std::ptr::eq(ctx.guard, location) {
-            *ctx = decide_now(r, location);
-        }
-        return Some(ctx);
+pub fn decide<'r>(r: &'r Request, location: &ProtectedLocation) -> Option<&'r RequestCtx> {
+    match find(r) {
+        Some(ctx) if std::ptr::eq(ctx.location, location) => Some(ctx),
+        _ => store(r, decide_now(r, location)),
     }
-    // SAFETY: store returns null or the context it just initialised.
-    unsafe { store(r, decide_now(r, location)).as_mut() }
 }
 
 /// The decision that holds for `r`: its main request's location decides (now, if it has not
 /// yet); where the module is off there, the decision made before an internal redirect, if any.
 pub fn current(r: &Request) -> Option<&RequestCtx> {
     let main = main_request(r);
-    match location_guard(main) {
-        Some(location) => decide(main, &location).map(|ctx| &*ctx),
-        // SAFETY: find returns null or our live context in the request pool.
-        None => unsafe { find(main).as_ref() },
+    match protected_location(main) {
+        Some(location) => decide(main, &location),
+        None => find(main),
     }
 }
 

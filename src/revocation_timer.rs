@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::ptr::{addr_of, addr_of_mut};
 use std::sync::Arc;
 
+use credentialflow_core::defaults;
 use credentialflow_core::revocation::{Refresh, RevocationSource};
 use ngx::ffi::{
     ngx_add_timer, ngx_cycle_t, ngx_del_timer, ngx_event_t, ngx_exiting, ngx_quit, ngx_terminate,
@@ -14,7 +15,7 @@ use ngx::ngx_log_error;
 
 use crate::ffi_guard::guarded;
 
-const INTERVAL_MS: usize = 500;
+const INTERVAL_MS: usize = defaults::REVOCATION_CHECK_INTERVAL_MS;
 
 // nginx's debug logging reads `((ngx_connection_t *) ev->data)->fd`: give it something to read.
 static mut TIMER_IDENT: [usize; 4] = [0; 4];

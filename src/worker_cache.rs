@@ -2,10 +2,7 @@
 
 use std::cell::RefCell;
 
-use credentialflow_core::TokenCache;
-
-/// Default `credentialflow_cache_size`.
-pub const DEFAULT_CACHE_SIZE: usize = 10_000;
+use credentialflow_core::{defaults, TokenCache};
 
 thread_local! {
     static CACHE: RefCell<Option<TokenCache>> = const { RefCell::new(None) };
@@ -26,6 +23,6 @@ pub fn clear() {
 pub fn with<T>(f: impl FnOnce(&mut TokenCache) -> T) -> T {
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
-        f(cache.get_or_insert_with(|| TokenCache::new(DEFAULT_CACHE_SIZE)))
+        f(cache.get_or_insert_with(|| TokenCache::new(defaults::CACHE_SIZE)))
     })
 }

@@ -1,5 +1,5 @@
 //! Fixtures shared by the fuzz targets and the seed generator: fixed test keys, a way to mint
-//! correctly signed tokens from arbitrary header/payload bytes, and the `Verifier` and `Guard`
+//! correctly signed tokens from arbitrary header/payload bytes, and the `Verifier` and `AccessRules`
 //! every `verify` run goes through.
 //!
 //! The keys are fixed (see `keys/README.md`) so that tokens minted by `gen-seeds` in one
@@ -9,7 +9,8 @@ use std::sync::{Arc, OnceLock};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use credentialflow_core::guard::{ForwardedClaim, Guard, DEFAULT_MAX_TOKEN_SIZE};
+use credentialflow_core::defaults::MAX_TOKEN_SIZE;
+use credentialflow_core::{AccessRules, ForwardedClaim};
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat, VerifyKey};
 use credentialflow_core::policy::Policy;
 use credentialflow_core::revocation::RevocationSource;
@@ -30,7 +31,7 @@ pub const P256_PUB_PEM: &str = include_str!("../keys/ec-p256.pub.pem");
 pub const P384_PUB_PEM: &str = include_str!("../keys/ec-p384.pub.pem");
 pub const RSA_PUB_PEM: &str = include_str!("../keys/rsa-2048.pub.pem");
 
-/// The policy the `Guard` applies (the corpus's values).
+/// The policy the `AccessRules` apply (the corpus's values).
 pub const ISSUER: &str = "https://issuer.credentialflow.test";
 pub const AUDIENCE: &str = "api://credentialflow-gateway";
 pub const SCOPE: &str = "orders:read";
@@ -177,15 +178,15 @@ pub fn verifier() -> Arc<Verifier> {
 
 /// A location's whole check: the verifier above, the corpus's policy (issuer, audience,
 /// leeway, `exp` required, scope `orders:read`), a revocation file, two forwarded claims.
-pub fn guard() -> &'static Guard {
-    static GUARD: OnceLock<Guard> = OnceLock::new();
+pub fn guard() -> &'static AccessRules {
+    static GUARD: OnceLock<AccessRules> = OnceLock::new();
     GUARD.get_or_init(|| {
         let path = std::env::temp_dir()
             .join(format!("credentialflow-fuzz-revoked-{}.txt", std::process::id()));
         std::fs::write(&path, format!("# fuzz\njti {REVOKED_JTI}\nsub {REVOKED_SUB}\n")).unwrap();
         let revocation = RevocationSource::open(&path).unwrap();
         let _ = std::fs::remove_file(&path);
-        Guard::new(
+        AccessRules::new(
             verifier(),
             Policy {
                 issuers: vec![ISSUER.into()],
@@ -196,11 +197,11 @@ pub fn guard() -> &'static Guard {
             },
             Some(Arc::new(revocation)),
             vec![
-                ForwardedClaim { claim: "sub".into(), header: "X-CredentialFlow-Sub".into() },
-                ForwardedClaim { claim: "scope".into(), header: "X-CredentialFlow-Scope".into() },
-                ForwardedClaim { claim: "tenant".into(), header: "X-CredentialFlow-Tenant".into() },
+                ForwardedClaim::new("sub", "X-CredentialFlow-Sub"),
+                ForwardedClaim::new("scope", "X-CredentialFlow-Scope"),
+                ForwardedClaim::new("tenant", "X-CredentialFlow-Tenant"),
             ],
-            DEFAULT_MAX_TOKEN_SIZE,
+            MAX_TOKEN_SIZE,
         )
     })
 }

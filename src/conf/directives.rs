@@ -200,7 +200,7 @@ fn forward_claim(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveE
     if list.iter().any(|f| f.header.eq_ignore_ascii_case(header)) {
         return Err(d.invalid(header, "the header already carries another claim"));
     }
-    list.push(ForwardedClaim { claim: claim.into(), header: header.into() });
+    list.push(ForwardedClaim::new(claim, header));
     Ok(())
 }
 

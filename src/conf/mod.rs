@@ -1,5 +1,5 @@
 //! Configuration: the conf structs, their creation and merging, and the cross-directive checks
-//! that turn a location's directives into one ready [`Guard`].
+//! that turn a protected location's directives into one ready [`ProtectedLocation`].
 
 mod args;
 mod directives;
@@ -9,10 +9,10 @@ use std::ptr;
 use std::sync::Arc;
 
 use credentialflow_core::credential::CredentialHeader;
-use credentialflow_core::guard::DEFAULT_MAX_TOKEN_SIZE;
+use credentialflow_core::defaults;
 use credentialflow_core::jose::keys::VerifyKey;
 use credentialflow_core::revocation::RevocationSource;
-use credentialflow_core::{AlgorithmSet, ForwardedClaim, Guard, Policy, Verifier};
+use credentialflow_core::{AccessRules, AlgorithmSet, ForwardedClaim, Policy, Verifier};
 use ngx::core::Pool;
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{ngx_conf_t, NGX_LOG_EMERG};
@@ -23,10 +23,6 @@ use args::ConfSite;
 pub use directives::COMMANDS;
 
 use crate::ffi_guard::guarded;
-use crate::worker_cache::DEFAULT_CACHE_SIZE;
-
-/// Default `credentialflow_realm`.
-pub const DEFAULT_REALM: &str = "api";
 
 /// `http`-level settings.
 #[derive(Default)]
@@ -40,7 +36,7 @@ pub struct MainConf {
 impl MainConf {
     /// Entries per worker in the token cache.
     pub fn cache_size(&self) -> usize {
-        self.cache_size.unwrap_or(DEFAULT_CACHE_SIZE)
+        self.cache_size.unwrap_or(defaults::CACHE_SIZE)
     }
 }
 
@@ -72,20 +68,18 @@ pub struct LocConf {
     /// Built when keys are known: shared by every level that inherits the same keys and
     /// algorithms, so they share cache entries too.
     verifier: Option<Arc<Verifier>>,
-    /// The finished configuration of an enabled location; `None` when the module is off.
-    pub guard: Option<Arc<LocationGuard>>,
+    /// The finished configuration of a location where the module is on; `None` elsewhere.
+    pub protected: Option<Arc<ProtectedLocation>>,
 }
 
-/// Everything the request path needs for one location, decided at config time.
-pub struct LocationGuard {
-    /// The token checks.
-    pub guard: Guard,
+/// Everything the request path needs for one protected location, decided at config time.
+pub struct ProtectedLocation {
+    /// What a token must pass, and which claims go upstream.
+    pub rules: AccessRules,
     /// Where the token is read from.
     pub header: CredentialHeader,
     /// The challenge realm, already validated to need no escaping.
     pub realm: Box<str>,
-    /// Forwarded header names lower-cased, to strip client-sent copies.
-    pub forwarded_lowercase: Vec<Box<[u8]>>,
     /// A test-only switch: panic in the access handler.
     #[cfg(feature = "panic-test")]
     pub panic_test: Option<PanicTest>,
@@ -173,24 +167,19 @@ impl LocConf {
                 at: self.enabled_at.clone(),
             });
         };
-        self.guard = Some(Arc::new(self.location_guard(verifier)));
+        self.protected = Some(Arc::new(self.protected_location(verifier)));
         Ok(())
     }
 
-    fn location_guard(&self, verifier: Arc<Verifier>) -> LocationGuard {
+    fn protected_location(&self, verifier: Arc<Verifier>) -> ProtectedLocation {
         let default_policy = Policy::default();
-        let forwarded = self.forwarded.clone().unwrap_or_default();
-        LocationGuard {
-            forwarded_lowercase: forwarded
-                .iter()
-                .map(|f| f.header.to_ascii_lowercase().into_bytes().into())
-                .collect(),
-            guard: Guard::new(
+        ProtectedLocation {
+            rules: AccessRules::new(
                 verifier,
                 Policy {
                     issuers: self.issuers.clone().unwrap_or_default(),
                     audiences: self.audiences.clone().unwrap_or_default(),
-                    leeway: self.leeway.unwrap_or(0),
+                    leeway: self.leeway.unwrap_or(default_policy.leeway),
                     required_claims: self
                         .required_claims
                         .clone()
@@ -198,11 +187,11 @@ impl LocConf {
                     required_scopes: self.required_scopes.clone().unwrap_or_default(),
                 },
                 self.revocation.clone(),
-                forwarded,
-                self.max_token_size.unwrap_or(DEFAULT_MAX_TOKEN_SIZE),
+                self.forwarded.clone().unwrap_or_default(),
+                self.max_token_size.unwrap_or(defaults::MAX_TOKEN_SIZE),
             ),
             header: self.header.clone().unwrap_or(CredentialHeader::AuthorizationBearer),
-            realm: self.realm.clone().unwrap_or_else(|| DEFAULT_REALM.into()),
+            realm: self.realm.clone().unwrap_or_else(|| defaults::REALM.into()),
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
         }

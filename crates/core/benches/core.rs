@@ -7,11 +7,11 @@
 //!   ring_verify/ALG          ring alone, key and signature already decoded: the floor
 //!   verify/ALG               `Verifier::verify`: parse, key choice, jsonwebtoken provider,
 //!                            ring, claims decode (our overhead = verify - ring_verify)
-//!   cache_hit/ALG            `Guard::check` with a warm `TokenCache` and issuer, audience,
+//!   cache_hit/ALG            `AccessRules::decide` with a warm `TokenCache` and issuer, audience,
 //!                            scope policy: the steady state of a repeated token
 //!   cache_hit_forward/ES256  the same plus two forwarded claims (`sub`, custom `email`)
-//!   cold/ALG                 `Guard::check` with the cache off (`credentialflow_cache_size 0`)
-//!   rotate/ALG               `Guard::check` cycling 2048 tokens through a 1024-entry cache:
+//!   cold/ALG                 `AccessRules::decide` with the cache off (`credentialflow_cache_size 0`)
+//!   rotate/ALG               `AccessRules::decide` cycling 2048 tokens through a 1024-entry cache:
 //!                            verify + insert + LRU eviction on every call
 //!   jwks/*                   a 20-key ES256 JWKS: kid lookup alone (unknown kid, no crypto)
 //!                            and a full verify of a token signed by the last key
@@ -19,10 +19,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use credentialflow_core::credential::bearer_token;
-use credentialflow_core::guard::DEFAULT_MAX_TOKEN_SIZE;
+use credentialflow_core::defaults::MAX_TOKEN_SIZE;
 use credentialflow_core::jose::jws;
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
-use credentialflow_core::{Algorithm, ForwardedClaim, Guard, Policy, TokenCache, Verifier};
+use credentialflow_core::{AccessRules, Algorithm, ForwardedClaim, Policy, TokenCache, Verifier};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ring::signature::{self, UnparsedPublicKey};
 use serde_json::json;
@@ -71,8 +71,8 @@ fn policy() -> Policy {
     }
 }
 
-fn guard(verifier: Arc<Verifier>, forwarded: Vec<ForwardedClaim>) -> Guard {
-    Guard::new(verifier, policy(), None, forwarded, DEFAULT_MAX_TOKEN_SIZE)
+fn guard(verifier: Arc<Verifier>, forwarded: Vec<ForwardedClaim>) -> AccessRules {
+    AccessRules::new(verifier, policy(), None, forwarded, MAX_TOKEN_SIZE)
 }
 
 /// ring's own verification with everything decoded up front: what no JWT library can beat.
@@ -177,11 +177,11 @@ fn benches(c: &mut Criterion) {
         let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
         let guard = guard(verifier(f), Vec::new());
         let mut cache = TokenCache::new(10_000);
-        let first = guard.check(token.as_bytes(), &mut cache, now);
+        let first = guard.decide(token.as_bytes(), &mut cache, now);
         assert!(first.verdict.is_ok() && !first.cache_hit);
         group.bench_function(f.alg.name(), |b| {
             b.iter(|| {
-                let d = guard.check(black_box(token.as_bytes()), &mut cache, now);
+                let d = guard.decide(black_box(token.as_bytes()), &mut cache, now);
                 debug_assert!(d.cache_hit && d.verdict.is_ok());
                 d
             })
@@ -191,16 +191,14 @@ fn benches(c: &mut Criterion) {
     {
         let f = fixtures.iter().find(|f| f.alg == Algorithm::ES256).unwrap();
         let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
-        let forwarded = vec![
-            ForwardedClaim { claim: "sub".into(), header: "X-User".into() },
-            ForwardedClaim { claim: "email".into(), header: "X-Email".into() },
-        ];
+        let forwarded =
+            vec![ForwardedClaim::new("sub", "X-User"), ForwardedClaim::new("email", "X-Email")];
         let guard = guard(verifier(f), forwarded);
         let mut cache = TokenCache::new(10_000);
-        let first = guard.check(token.as_bytes(), &mut cache, now);
+        let first = guard.decide(token.as_bytes(), &mut cache, now);
         assert_eq!(first.verdict.as_ref().unwrap().forwarded.len(), 2);
         c.bench_function("cache_hit_forward/ES256", |b| {
-            b.iter(|| guard.check(black_box(token.as_bytes()), &mut cache, now))
+            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, now))
         });
     }
     let mut group = c.benchmark_group("cold");
@@ -208,9 +206,9 @@ fn benches(c: &mut Criterion) {
         let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
         let guard = guard(verifier(f), Vec::new());
         let mut cache = TokenCache::new(0);
-        assert!(guard.check(token.as_bytes(), &mut cache, now).verdict.is_ok());
+        assert!(guard.decide(token.as_bytes(), &mut cache, now).verdict.is_ok());
         group.bench_function(f.alg.name(), |b| {
-            b.iter(|| guard.check(black_box(token.as_bytes()), &mut cache, now))
+            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, now))
         });
     }
     group.finish();
@@ -222,13 +220,13 @@ fn benches(c: &mut Criterion) {
         let guard = guard(verifier(f), Vec::new());
         let mut cache = TokenCache::new(1024);
         for t in &tokens {
-            assert!(guard.check(t.as_bytes(), &mut cache, now).verdict.is_ok());
+            assert!(guard.decide(t.as_bytes(), &mut cache, now).verdict.is_ok());
         }
         let mut next = 0;
         group.bench_function(f.alg.name(), |b| {
             b.iter(|| {
                 next = (next + 1) % tokens.len();
-                let d = guard.check(black_box(tokens[next].as_bytes()), &mut cache, now);
+                let d = guard.decide(black_box(tokens[next].as_bytes()), &mut cache, now);
                 debug_assert!(!d.cache_hit);
                 d
             })
@@ -277,9 +275,9 @@ fn benches(c: &mut Criterion) {
         });
         let guard = guard(Arc::new(verifier), Vec::new());
         let mut cache = TokenCache::new(10_000);
-        guard.check(token.as_bytes(), &mut cache, now);
+        guard.decide(token.as_bytes(), &mut cache, now);
         c.bench_function("jwks/cache_hit_ES256_20_keys", |b| {
-            b.iter(|| guard.check(black_box(token.as_bytes()), &mut cache, now))
+            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, now))
         });
     }
 }

@@ -1,4 +1,4 @@
-//! A per-worker LRU of verified tokens.
+//! A per-worker LRU of verified tokens, with the worker's memo of parsed JOSE headers.
 //!
 //! Keyed by the verifier's identity and the *whole* token, compared in full on a hit: no hash
 //! collision can ever return another token's claims. Entries never outlive the token's `exp`;
@@ -14,6 +14,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
+use crate::jose::header::HeaderMemo;
 use crate::verifier::VerifiedToken;
 
 /// "No slot": the end of the recency list or of the free list.
@@ -32,8 +33,10 @@ struct Slot {
     older: u32,
 }
 
-/// The cache; `capacity == 0` turns it off.
+/// The cache; `capacity == 0` turns it off (the header memo stays).
 pub struct TokenCache {
+    /// The last few JOSE headers parsed on a miss (see [`HeaderMemo`]).
+    headers: HeaderMemo,
     capacity: usize,
     slots: Vec<Slot>,
     /// Slot numbers, hashed by (verifier id, token).
@@ -70,6 +73,7 @@ impl TokenCache {
     /// A cache of at most `capacity` tokens (at most [`MAX_CAPACITY`]).
     pub fn new(capacity: usize) -> Self {
         TokenCache {
+            headers: HeaderMemo::default(),
             capacity: capacity.min(MAX_CAPACITY),
             slots: Vec::new(),
             index: HashTable::new(),
@@ -79,6 +83,11 @@ impl TokenCache {
             oldest: NIL,
             free: NIL,
         }
+    }
+
+    /// The memo of recently parsed JOSE headers, for verifying a token that missed.
+    pub fn header_memo(&mut self) -> &mut HeaderMemo {
+        &mut self.headers
     }
 
     /// The configured capacity.

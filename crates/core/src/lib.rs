@@ -7,26 +7,28 @@
 //!   the crypto per family (verify and sign). No policy: it says what a token *is*.
 //! - The decision: [`credential`] (finding the token in a header), [`verifier`] (a key set
 //!   and an allow-list), [`policy`] (time, issuer, audience, required claims, scopes),
-//!   [`revocation`], [`cache`], [`guard`] (one location's whole decision), [`reject`] (why a
-//!   request is refused), [`claims_view`] (claims as header and variable text).
+//!   [`revocation`], [`cache`], [`rules`] (everything one protected location checks, and its
+//!   decision), [`reject`] (why a request is refused), [`claims_view`] (claims as header and
+//!   variable text), [`defaults`] (every default).
 #![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod claims_view;
 pub mod credential;
+pub mod defaults;
 pub mod file_access;
 mod fingerprint;
-pub mod guard;
 pub mod jose;
 pub mod policy;
 pub mod reject;
 pub mod revocation;
+pub mod rules;
 pub mod verifier;
 
 pub use cache::TokenCache;
 pub use fingerprint::fingerprint;
-pub use guard::{Accepted, Decision, ForwardedClaim, Guard};
 pub use jose::alg::{Algorithm, AlgorithmSet};
 pub use policy::Policy;
 pub use reject::Rejection;
+pub use rules::{Accepted, AccessRules, Decision, Forwarded, ForwardedClaim};
 pub use verifier::{VerifiedToken, Verifier};

@@ -2,6 +2,7 @@
 //! Applied to every request, cache hit or not.
 
 use crate::claims_view::ClaimsView;
+use crate::defaults;
 use crate::reject::Rejection;
 use crate::verifier::VerifiedToken;
 
@@ -25,8 +26,8 @@ impl Default for Policy {
         Policy {
             issuers: Vec::new(),
             audiences: Vec::new(),
-            leeway: 0,
-            required_claims: vec!["exp".into()],
+            leeway: defaults::LEEWAY,
+            required_claims: defaults::REQUIRED_CLAIMS.iter().map(|&name| name.into()).collect(),
             required_scopes: Vec::new(),
         }
     }

@@ -1,10 +1,12 @@
 //! Signature verification: a key set plus an algorithm allow-list, fixed at config time.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use jsonwebtoken::DecodingKeyKind;
 
+use crate::fingerprint::content_id;
 use crate::jose::alg::{Algorithm, AlgorithmSet, KeyFamily};
 use crate::jose::claims::Claims;
 use crate::jose::crypto::RingVerifier;
+use crate::jose::header::HeaderMemo;
 use crate::jose::keys::{kid_matches, VerifyKey};
 use crate::jose::{b64, jws};
 use crate::reject::Rejection;
@@ -58,11 +60,21 @@ impl std::fmt::Debug for PreparedKey {
     }
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// A process-unique identity for a cache key (verifiers and guards draw from one sequence).
-pub(crate) fn unique_id() -> u64 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+/// The key set's generation: a fingerprint of every key (kid, algorithm, key bytes) and of the
+/// allow-list. Cached verifications are stored under it, so a token verified by one key set
+/// never satisfies another, and a key set that changes (a reload, a fetched JWKS) voids them.
+fn key_set_id(keys: &[VerifyKey], algorithms: AlgorithmSet) -> u64 {
+    let allowed = algorithms.to_string();
+    let mut parts: Vec<&[u8]> = vec![b"credentialflow key set v1", allowed.as_bytes()];
+    for key in keys {
+        parts.push(key.kid.as_deref().map_or(b"-", str::as_bytes));
+        parts.push(key.pinned.map_or("-", |alg| alg.name()).as_bytes());
+        match key.key.kind() {
+            DecodingKeyKind::SecretOrDer(bytes) => parts.push(bytes),
+            DecodingKeyKind::RsaModulusExponent { n, e } => parts.extend([&n[..], &e[..]]),
+        }
+    }
+    content_id(parts)
 }
 
 /// Verifies compact JWS tokens against a fixed key set and allow-list.
@@ -104,11 +116,11 @@ impl Verifier {
                 prepared.push(PreparedKey { kid: key.kid.clone(), alg, verifier });
             }
         }
-        Ok(Verifier { id: unique_id(), keys: prepared, algorithms })
+        Ok(Verifier { id: key_set_id(&keys, algorithms), keys: prepared, algorithms })
     }
 
-    /// A process-unique identity: tokens verified by one verifier are cached under it, so a
-    /// token verified by one key set never satisfies a location with another.
+    /// The key set's generation (see `key_set_id`): the same in every worker and across
+    /// reloads for the same keys and allow-list, different as soon as either changes.
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -121,7 +133,16 @@ impl Verifier {
     /// Verifies the signature, then decodes and types the claims. At most one signature check
     /// per configured key; claims are not even decoded unless the signature verifies.
     pub fn verify(&self, token: &[u8]) -> Result<VerifiedToken, Rejection> {
-        let jws = jws::parse(token)?;
+        self.verify_remembering(token, &mut HeaderMemo::default())
+    }
+
+    /// [`Verifier::verify`], with the JOSE header taken from or kept in `memo`.
+    pub fn verify_remembering(
+        &self,
+        token: &[u8],
+        memo: &mut HeaderMemo,
+    ) -> Result<VerifiedToken, Rejection> {
+        let jws = jws::parse_remembering(token, memo)?;
         let alg = jws.header.alg;
         if !self.algorithms.contains(alg) {
             return Err(Rejection::AlgorithmNotAllowed);
@@ -444,5 +465,30 @@ mod tests {
             (Algorithm::HS256, Some("s"), Some("k"))
         );
         assert_eq!(verified.claims.token(), token.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod key_set_id_tests {
+    use super::*;
+    use crate::jose::keys::{parse_key_file, KeyFormat};
+
+    fn secret(byte: u8) -> Vec<VerifyKey> {
+        parse_key_file(&[byte; 64], Some(KeyFormat::Secret)).unwrap().keys
+    }
+
+    #[test]
+    fn the_key_set_id_is_its_content() {
+        let id = |keys: Vec<VerifyKey>, allowed: Option<&[Algorithm]>| {
+            let allowed = allowed.map(|list| list.iter().copied().collect());
+            Verifier::new(keys, allowed).unwrap().id()
+        };
+        // Built twice (two workers, or before and after a reload): the same generation.
+        assert_eq!(id(secret(1), None), id(secret(1), None));
+        assert_ne!(id(secret(1), None), id(secret(2), None), "another key");
+        assert_ne!(id(secret(1), None), id(secret(1), Some(&[Algorithm::HS256])), "allow-list");
+        let mut with_kid = secret(1);
+        with_kid[0].kid = Some("k1".into());
+        assert_ne!(id(secret(1), None), id(with_kid, None), "a kid");
     }
 }

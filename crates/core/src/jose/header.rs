@@ -1,6 +1,5 @@
 //! The JOSE header: what CredentialFlow reads from it, and what makes it refuse a token.
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use serde::de::{Deserializer, IgnoredAny};
@@ -24,7 +23,7 @@ pub struct JoseHeader {
     pub typ: Option<Arc<str>>,
 }
 
-/// How many parsed headers each thread (each nginx worker) remembers.
+/// How many parsed headers a memo remembers.
 const MEMO_SIZE: usize = 4;
 /// Longer header segments are parsed every time rather than remembered.
 const MEMO_MAX_SEGMENT: usize = 512;
@@ -32,15 +31,29 @@ const MEMO_MAX_SEGMENT: usize = 512;
 /// Recently parsed header segments: an issuer signs its tokens with a handful of distinct
 /// headers, so on a cache miss the header is rarely decoded and parsed again. Parsing is a
 /// pure function of the segment, so remembering it cannot change an outcome; failures are
-/// not remembered.
-struct HeaderMemo {
+/// not remembered. Owned by whoever verifies (each nginx worker keeps one with its token
+/// cache); [`HeaderMemo::default`] starts empty.
+#[derive(Default)]
+pub struct HeaderMemo {
     entries: [Option<(Box<[u8]>, JoseHeader)>; MEMO_SIZE],
     next: usize,
 }
 
-thread_local! {
-    static MEMO: RefCell<HeaderMemo> =
-        const { RefCell::new(HeaderMemo { entries: [const { None }; MEMO_SIZE], next: 0 }) };
+impl HeaderMemo {
+    fn recall(&self, segment: &[u8]) -> Option<JoseHeader> {
+        self.entries.iter().flatten().find(|(seen, _)| **seen == *segment).map(|e| e.1.clone())
+    }
+
+    fn remember(&mut self, segment: &[u8], header: &JoseHeader) {
+        if segment.len() > MEMO_MAX_SEGMENT {
+            return;
+        }
+        let slot = self.next % MEMO_SIZE;
+        if let Some(entry) = self.entries.get_mut(slot) {
+            *entry = Some((segment.into(), header.clone()));
+        }
+        self.next = slot + 1;
+    }
 }
 
 /// Present in any form, `null` included.
@@ -81,25 +94,14 @@ struct RawHeader {
 }
 
 impl JoseHeader {
-    /// Decodes and parses a header segment (still base64url), or takes it from the memo.
-    pub fn from_segment(segment: &[u8]) -> Result<JoseHeader, Rejection> {
-        let remembered = MEMO.with_borrow(|memo| {
-            memo.entries.iter().flatten().find(|(seen, _)| **seen == *segment).map(|e| e.1.clone())
-        });
-        if let Some(header) = remembered {
+    /// Decodes and parses a header segment (still base64url), or takes it from `memo`.
+    pub fn from_segment(segment: &[u8], memo: &mut HeaderMemo) -> Result<JoseHeader, Rejection> {
+        if let Some(header) = memo.recall(segment) {
             return Ok(header);
         }
         let json = b64::decode(segment).ok_or(Rejection::Malformed)?;
         let header = JoseHeader::parse(&json)?;
-        if segment.len() <= MEMO_MAX_SEGMENT {
-            MEMO.with_borrow_mut(|memo| {
-                let slot = memo.next % MEMO_SIZE;
-                if let Some(entry) = memo.entries.get_mut(slot) {
-                    *entry = Some((segment.into(), header.clone()));
-                }
-                memo.next = slot + 1;
-            });
-        }
+        memo.remember(segment, &header);
         Ok(header)
     }
 
@@ -158,20 +160,21 @@ mod tests {
 
     #[test]
     fn remembered_headers_parse_the_same() {
+        let memo = &mut HeaderMemo::default();
         let good = b64::encode(br#"{"alg":"ES256","kid":"memo"}"#);
         for _ in 0..3 {
-            let h = JoseHeader::from_segment(good.as_bytes()).unwrap();
+            let h = JoseHeader::from_segment(good.as_bytes(), memo).unwrap();
             assert_eq!((h.alg, h.kid.as_deref()), (Algorithm::ES256, Some("memo")));
         }
         let bad = b64::encode(br#"{"alg":"none"}"#);
         for _ in 0..2 {
-            assert!(JoseHeader::from_segment(bad.as_bytes()).is_err());
+            assert!(JoseHeader::from_segment(bad.as_bytes(), memo).is_err());
         }
-        assert_eq!(JoseHeader::from_segment(b"e30="), Err(Rejection::Malformed));
+        assert_eq!(JoseHeader::from_segment(b"e30=", memo), Err(Rejection::Malformed));
         for n in 0..2 * MEMO_SIZE {
             let other = b64::encode(format!(r#"{{"alg":"HS256","kid":"{n}"}}"#).as_bytes());
             assert_eq!(
-                JoseHeader::from_segment(other.as_bytes()).unwrap().kid.unwrap(),
+                JoseHeader::from_segment(other.as_bytes(), memo).unwrap().kid.unwrap(),
                 n.to_string().into()
             );
         }

@@ -1,7 +1,7 @@
 //! Splitting a compact JWS (RFC 7515 §7.1) and decoding its parts, strictly.
 
 use crate::jose::b64;
-use crate::jose::header::JoseHeader;
+use crate::jose::header::{HeaderMemo, JoseHeader};
 use crate::reject::Rejection;
 
 /// A compact JWS whose header is decoded and whose signature is not yet checked.
@@ -34,11 +34,19 @@ fn split(token: &[u8]) -> Result<Segments<'_>, Rejection> {
 
 /// Splits the token and decodes header and signature.
 pub fn parse(token: &[u8]) -> Result<UnverifiedJws<'_>, Rejection> {
+    parse_remembering(token, &mut HeaderMemo::default())
+}
+
+/// [`parse`], with the header taken from or kept in `memo`.
+pub fn parse_remembering<'t>(
+    token: &'t [u8],
+    memo: &mut HeaderMemo,
+) -> Result<UnverifiedJws<'t>, Rejection> {
     let (header_segment, payload_segment, signature_segment) = split(token)?;
     if header_segment.is_empty() || payload_segment.is_empty() || signature_segment.is_empty() {
         return Err(Rejection::Malformed);
     }
-    let header = JoseHeader::from_segment(header_segment)?;
+    let header = JoseHeader::from_segment(header_segment, memo)?;
     // Strict decoding: non-canonical spellings would let one signed token take many forms.
     let signature = b64::decode(signature_segment).ok_or(Rejection::Malformed)?;
     let signing_input = &token[..header_segment.len() + 1 + payload_segment.len()];

@@ -2,33 +2,52 @@
 //! revocation, then scopes (authentication failures win over authorization), and the values
 //! of the forwarded claims of a token that passed them all.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::cache::TokenCache;
 use crate::claims_view::{ClaimsView, Withheld, TYPED_TEXT};
 use crate::credential::is_b64token;
+use crate::fingerprint::content_id;
 use crate::jose::claims::Claims;
 use crate::policy::Policy;
 use crate::reject::Rejection;
 use crate::revocation::RevocationSource;
 use crate::verifier::{VerifiedToken, Verifier};
 
-/// Default `credentialflow_max_token_size`: 8 KiB.
-pub const DEFAULT_MAX_TOKEN_SIZE: usize = 8 * 1024;
-
 /// A claim sent to the upstream in a request header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForwardedClaim {
     /// The claim name.
     pub claim: Box<str>,
-    /// The request header that carries it.
+    /// The request header that carries it, as configured.
     pub header: Box<str>,
+    /// The header name lower-cased, as nginx keeps `lowcase_key` and for stripping copies.
+    pub header_lowercase: Box<[u8]>,
 }
 
-/// Everything a location checks.
+impl ForwardedClaim {
+    /// `claim` forwarded in the header `header`.
+    pub fn new(claim: &str, header: &str) -> ForwardedClaim {
+        ForwardedClaim {
+            claim: claim.into(),
+            header: header.into(),
+            header_lowercase: header.to_ascii_lowercase().into_bytes().into(),
+        }
+    }
+}
+
+/// One forwarded claim of an accepted token: the header to set and its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forwarded {
+    /// Which claim, in which header.
+    pub to: Arc<ForwardedClaim>,
+    /// The claim's value as header text (never holding a control character).
+    pub value: String,
+}
+
+/// Everything a protected location checks of a token, decided at config time.
 #[derive(Debug)]
-pub struct Guard {
+pub struct AccessRules {
     /// Key set and algorithm allow-list.
     pub verifier: Arc<Verifier>,
     /// Time, issuer, audience, required claims and scopes.
@@ -36,14 +55,14 @@ pub struct Guard {
     /// The revocation list in force, if any.
     pub revocation: Option<Arc<RevocationSource>>,
     /// Claims forwarded upstream.
-    pub forwarded: Vec<ForwardedClaim>,
+    pub forwarded: Vec<Arc<ForwardedClaim>>,
     /// Longest token decoded at all.
     pub max_token_size: usize,
     /// Custom claims this location reads on every request (forwarded or required), stored
     /// with each cached verification so that a hit reads no JSON.
     stored_claims: Vec<Box<str>>,
     /// The cache key's first part: the verifier's identity, shared by every location with the
-    /// same keys, or this guard's own when it stores custom claims of its own choosing.
+    /// same keys, or one that also names the custom claims these rules store.
     cache_id: u64,
 }
 
@@ -54,15 +73,15 @@ pub struct Guard {
 pub struct Accepted {
     /// The verified token.
     pub token: VerifiedToken,
-    /// The values of the forwarded claims, in `Guard::forwarded` order; `None` when the
-    /// claim is absent or withheld.
-    pub forwarded: Vec<Option<String>>,
+    /// The forwarded claims the token has, with their values (an absent or withheld claim
+    /// has no entry: its header is not sent).
+    pub forwarded: Vec<Forwarded>,
     /// Forwarded claims withheld because their value holds a control character (see
     /// [`ClaimsView::header_text`]); empty in the normal case.
-    pub withheld: Vec<Box<str>>,
+    pub withheld: Vec<Arc<ForwardedClaim>>,
 }
 
-/// The outcome of [`Guard::check`].
+/// The outcome of [`AccessRules::decide`].
 #[derive(Debug)]
 pub struct Decision {
     /// Whether the signature check was skipped thanks to the cache.
@@ -71,15 +90,16 @@ pub struct Decision {
     pub verdict: Result<Accepted, Rejection>,
 }
 
-impl Guard {
-    /// A location's guard.
+impl AccessRules {
+    /// The rules of one protected location.
     pub fn new(
         verifier: Arc<Verifier>,
         policy: Policy,
         revocation: Option<Arc<RevocationSource>>,
         forwarded: Vec<ForwardedClaim>,
         max_token_size: usize,
-    ) -> Guard {
+    ) -> AccessRules {
+        let forwarded: Vec<_> = forwarded.into_iter().map(Arc::new).collect();
         let forwarded_names =
             forwarded.iter().map(|f| &f.claim).filter(|name| !TYPED_TEXT.contains(&&***name));
         let required_names =
@@ -92,9 +112,22 @@ impl Guard {
         }
         let cache_id = match stored_claims.is_empty() {
             true => verifier.id(),
-            false => crate::verifier::unique_id(),
+            // Entries that also carry these claims' values: keyed by the names as well.
+            false => {
+                let id = verifier.id().to_be_bytes();
+                let names = stored_claims.iter().map(|name| name.as_bytes());
+                content_id([&b"stored claims"[..], &id].into_iter().chain(names))
+            }
         };
-        Guard { verifier, policy, revocation, forwarded, max_token_size, stored_claims, cache_id }
+        AccessRules {
+            verifier,
+            policy,
+            revocation,
+            forwarded,
+            max_token_size,
+            stored_claims,
+            cache_id,
+        }
     }
 
     /// Keeps this location's custom claims with a fresh verification (read once, here).
@@ -113,15 +146,15 @@ impl Guard {
         }
     }
 
-    /// Decides on one token.
-    pub fn check(&self, raw: &[u8], cache: &mut TokenCache, now: i64) -> Decision {
+    /// Decides on one token, with this worker's cache.
+    pub fn decide(&self, raw: &[u8], cache: &mut TokenCache, now: i64) -> Decision {
         if raw.len() > self.max_token_size {
             return Decision { cache_hit: false, verdict: Err(Rejection::TooLarge) };
         }
         let id = self.cache_id;
         let (token, cache_hit) = match cache.get(id, raw, now) {
             Some(token) => (token, true),
-            None => match self.verifier.verify(raw) {
+            None => match self.verifier.verify_remembering(raw, cache.header_memo()) {
                 Ok(token) => {
                     let token = self.with_stored_claims(token);
                     cache.insert(id, token.clone(), now);
@@ -151,13 +184,13 @@ impl Guard {
         self.policy.check_scopes(&token)?;
         let mut forwarded = Vec::with_capacity(self.forwarded.len());
         let mut withheld = Vec::new();
-        for claim in &self.forwarded {
-            match view.header_text(&claim.claim) {
-                Ok(value) => forwarded.push(value.map(Cow::into_owned)),
-                Err(Withheld) => {
-                    withheld.push(claim.claim.clone());
-                    forwarded.push(None);
+        for to in &self.forwarded {
+            match view.header_text(&to.claim) {
+                Ok(Some(value)) => {
+                    forwarded.push(Forwarded { to: Arc::clone(to), value: value.into_owned() })
                 }
+                Ok(None) => {}
+                Err(Withheld) => withheld.push(Arc::clone(to)),
             }
         }
         drop(view);
@@ -168,6 +201,7 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::defaults;
     use crate::jose::b64;
     use crate::jose::keys::{parse_key_file, KeyFormat};
 
@@ -186,35 +220,37 @@ mod tests {
         Arc::new(Verifier::new(keys, None).unwrap())
     }
 
-    fn forwarding(verifier: &Arc<Verifier>, claims: &[&str], required: &[&str]) -> Guard {
+    fn forwarding(verifier: &Arc<Verifier>, claims: &[&str], required: &[&str]) -> AccessRules {
         let policy = Policy {
             required_claims: required.iter().map(|&name| name.into()).collect(),
             ..Policy::default()
         };
-        let forwarded = claims
-            .iter()
-            .map(|&claim| ForwardedClaim { claim: claim.into(), header: "X-Claim".into() })
-            .collect();
-        Guard::new(Arc::clone(verifier), policy, None, forwarded, DEFAULT_MAX_TOKEN_SIZE)
+        let forwarded =
+            claims.iter().map(|&claim| ForwardedClaim::new(claim, &format!("X-{claim}"))).collect();
+        AccessRules::new(Arc::clone(verifier), policy, None, forwarded, defaults::MAX_TOKEN_SIZE)
+    }
+
+    /// (header, value) of each forwarded claim, in order.
+    fn sent(accepted: &Accepted) -> Vec<(&str, &str)> {
+        accepted.forwarded.iter().map(|f| (&*f.to.header, f.value.as_str())).collect()
     }
 
     #[test]
     fn custom_claims_are_read_once_and_served_from_the_cache() {
         let token = hs256(r#"{"sub":"s","exp":100,"email":"a@b","n":[1,"x"]}"#);
         let verifier = verifier();
-        let guard = forwarding(&verifier, &["email", "n", "sub", "missing"], &["exp", "tenant"]);
+        let rules = forwarding(&verifier, &["email", "n", "sub", "missing"], &["exp", "tenant"]);
         let mut cache = TokenCache::new(8);
-        let first = guard.check(token.as_bytes(), &mut cache, 0);
+        let first = rules.decide(token.as_bytes(), &mut cache, 0);
         assert_eq!(first.verdict.err(), Some(Rejection::BadClaims), "tenant is required");
-        let guard = forwarding(&verifier, &["email", "n", "sub", "missing"], &["exp", "email"]);
-        let miss = guard.check(token.as_bytes(), &mut cache, 0);
-        let hit = guard.check(token.as_bytes(), &mut cache, 0);
+        let rules = forwarding(&verifier, &["email", "n", "sub", "missing"], &["exp", "email"]);
+        let miss = rules.decide(token.as_bytes(), &mut cache, 0);
+        let hit = rules.decide(token.as_bytes(), &mut cache, 0);
         assert!(!miss.cache_hit && hit.cache_hit);
-        let expected = [Some("a@b"), Some("[1,\"x\"]"), Some("s"), None];
-        let expected: Vec<_> = expected.iter().map(|v| v.map(str::to_string)).collect();
-        assert_eq!(miss.verdict.as_ref().unwrap().forwarded, expected);
+        let expected = [("X-email", "a@b"), ("X-n", "[1,\"x\"]"), ("X-sub", "s")];
+        assert_eq!(sent(miss.verdict.as_ref().unwrap()), expected);
         let hit = hit.verdict.unwrap();
-        assert_eq!(hit.forwarded, expected);
+        assert_eq!(sent(&hit), expected, "an absent claim has no entry");
         assert!(hit.withheld.is_empty());
         let claims = &hit.token.claims;
         assert_eq!(claims.stored("email"), Some(Some("a@b")));
@@ -230,26 +266,26 @@ mod tests {
             (forwarding(&verifier, &["sub"], &[]), forwarding(&verifier, &[], &[]));
         let custom = forwarding(&verifier, &["email"], &[]);
         let mut cache = TokenCache::new(8);
-        assert!(!plain.check(token.as_bytes(), &mut cache, 0).cache_hit);
-        assert!(also_plain.check(token.as_bytes(), &mut cache, 0).cache_hit);
-        assert!(!custom.check(token.as_bytes(), &mut cache, 0).cache_hit);
-        assert!(custom.check(token.as_bytes(), &mut cache, 0).cache_hit);
+        assert!(!plain.decide(token.as_bytes(), &mut cache, 0).cache_hit);
+        assert!(also_plain.decide(token.as_bytes(), &mut cache, 0).cache_hit);
+        assert!(!custom.decide(token.as_bytes(), &mut cache, 0).cache_hit);
+        assert!(custom.decide(token.as_bytes(), &mut cache, 0).cache_hit);
         assert_eq!(cache.len(), 2);
     }
 
     #[test]
     fn syntax_errors_are_told_from_invalid_tokens_on_a_miss() {
-        let guard = forwarding(&verifier(), &[], &[]);
+        let rules = forwarding(&verifier(), &[], &[]);
         let mut cache = TokenCache::new(8);
         let verdict = |raw: &str, cache: &mut TokenCache| {
-            guard.check(raw.as_bytes(), cache, 0).verdict.map(|accepted| accepted.forwarded)
+            rules.decide(raw.as_bytes(), cache, 0).verdict.map(|accepted| accepted.forwarded.len())
         };
         assert_eq!(verdict("a b.c.d", &mut cache).err(), Some(Rejection::BadCredentialSyntax));
         assert_eq!(verdict("abc.def.ghi", &mut cache).err(), Some(Rejection::Malformed));
         let mut forged = hs256(r#"{"exp":100}"#);
         forged.push('A');
         assert!(verdict(&forged, &mut cache).is_err());
-        assert_eq!(verdict(&hs256(r#"{"exp":100}"#), &mut cache).ok(), Some(Vec::new()));
+        assert_eq!(verdict(&hs256(r#"{"exp":100}"#), &mut cache).ok(), Some(0));
     }
 
     #[test]
@@ -260,7 +296,7 @@ mod tests {
             required_scopes: vec!["read".into()],
             ..Policy::default()
         };
-        let guard = Guard::new(verifier, policy, None, Vec::new(), DEFAULT_MAX_TOKEN_SIZE);
+        let rules = AccessRules::new(verifier, policy, None, Vec::new(), defaults::MAX_TOKEN_SIZE);
         let mut cache = TokenCache::new(8);
         // Authentic tokens that fail a later check: the verdict carries no token at all.
         let cases = [
@@ -275,23 +311,24 @@ mod tests {
             ),
         ];
         for (claims, expected) in cases {
-            let decision = guard.check(hs256(claims).as_bytes(), &mut cache, 50);
+            let decision = rules.decide(hs256(claims).as_bytes(), &mut cache, 50);
             assert_eq!(decision.verdict.err(), Some(expected), "{claims}");
         }
         let ok = hs256(r#"{"sub":"victim","exp":100,"aud":"api","scope":"read"}"#);
-        let accepted = guard.check(ok.as_bytes(), &mut cache, 50).verdict.unwrap();
+        let accepted = rules.decide(ok.as_bytes(), &mut cache, 50).verdict.unwrap();
         assert_eq!(accepted.token.claims.sub(), Some("victim"));
     }
 
     #[test]
     fn forwarded_claims_with_control_characters_are_withheld_not_refused() {
         let token = hs256(r#"{"sub":"a\r\nX-Admin: true","exp":100,"email":"a@b"}"#);
-        let guard = forwarding(&verifier(), &["sub", "email"], &[]);
+        let rules = forwarding(&verifier(), &["sub", "email"], &[]);
         let mut cache = TokenCache::new(8);
         for _miss_then_hit in 0..2 {
-            let accepted = guard.check(token.as_bytes(), &mut cache, 0).verdict.unwrap();
-            assert_eq!(accepted.forwarded, vec![None, Some("a@b".to_string())]);
-            assert_eq!(accepted.withheld, vec![Box::<str>::from("sub")]);
+            let accepted = rules.decide(token.as_bytes(), &mut cache, 0).verdict.unwrap();
+            assert_eq!(sent(&accepted), [("X-email", "a@b")]);
+            let withheld: Vec<_> = accepted.withheld.iter().map(|f| &*f.claim).collect();
+            assert_eq!(withheld, ["sub"]);
         }
     }
 }

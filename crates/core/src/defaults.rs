@@ -1,0 +1,22 @@
+//! Every default, in one place: what a directive means when it is not set.
+
+/// `credentialflow_max_token_size`: longer tokens are refused undecoded.
+pub const MAX_TOKEN_SIZE: usize = 8 * 1024;
+
+/// `credentialflow_cache_size`: verified tokens each worker keeps.
+pub const CACHE_SIZE: usize = 10_000;
+
+/// `credentialflow_realm`: the challenge's `realm`.
+pub const REALM: &str = "api";
+
+/// `credentialflow_require_claims`: claims a token must carry.
+pub const REQUIRED_CLAIMS: [&str; 1] = ["exp"];
+
+/// `credentialflow_leeway`, in seconds.
+pub const LEEWAY: i64 = 0;
+
+/// `credentialflow_header`: where the token is read from (the `Bearer` scheme).
+pub const CREDENTIAL_HEADER: &str = "Authorization";
+
+/// How often each worker checks its revocation files for a change, in milliseconds.
+pub const REVOCATION_CHECK_INTERVAL_MS: usize = 500;

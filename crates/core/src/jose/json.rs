@@ -1,4 +1,5 @@
-//! Strict JSON for token segments: bounded nesting, a top-level object, no duplicate members.
+//! Strict JSON for token segments and key files: bounded nesting, a top-level object, no
+//! duplicate members.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -140,45 +141,87 @@ pub fn utf8(bytes: &[u8]) -> Result<&str, JsonError> {
     std::str::from_utf8(bytes).map_err(|_| JsonError::Invalid("not UTF-8".into()))
 }
 
-/// A JSON object whose top-level member names are unique (after unescaping).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct StrictObject(pub Map<String, Value>);
+/// A JSON value in which no object, at any depth, repeats a member name (after unescaping):
+/// with a repeated name, which value counts depends on the parser, and two parsers that
+/// disagree let one document mean two things (RFC 8725 §2.6, RFC 7517 §4: a JWK with two
+/// `alg` or two `k` members).
+struct StrictValue(Value);
 
-impl<'de> Deserialize<'de> for StrictObject {
+impl<'de> Deserialize<'de> for StrictValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor;
-
-        impl<'de> Visitor<'de> for ObjectVisitor {
-            type Value = StrictObject;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StrictObject, A::Error> {
-                let mut map = Map::new();
-                while let Some(name) = access.next_key::<String>()? {
-                    let value: Value = access.next_value()?;
-                    if map.contains_key(&name) {
-                        return Err(de::Error::custom("duplicate member"));
-                    }
-                    map.insert(name, value);
-                }
-                Ok(StrictObject(map))
-            }
-        }
-
-        deserializer.deserialize_map(ObjectVisitor)
+        deserializer.deserialize_any(StrictVisitor)
     }
 }
 
-/// Parses a decoded header or claims segment: depth-checked, an object, no duplicate names,
-/// nothing but whitespace after it. serde_json rejects invalid UTF-8, NaN and comments.
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = StrictValue;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<StrictValue, E> {
+        // serde_json never hands a non-finite number to a visitor.
+        Ok(StrictValue(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::String(v.to_string())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::String(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<StrictValue, E> {
+        Ok(StrictValue(Value::Null))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut access: A) -> Result<StrictValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(item)) = access.next_element()? {
+            items.push(item);
+        }
+        Ok(StrictValue(Value::Array(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<StrictValue, A::Error> {
+        let mut map = Map::new();
+        while let Some(name) = access.next_key::<String>()? {
+            let StrictValue(value) = access.next_value()?;
+            if map.contains_key(&name) {
+                return Err(de::Error::custom("duplicate member"));
+            }
+            map.insert(name, value);
+        }
+        Ok(StrictValue(Value::Object(map)))
+    }
+}
+
+/// Parses a JSON object strictly: depth-checked, an object, no repeated member name in any
+/// object at any depth, nothing but whitespace after it; serde_json rejects invalid UTF-8, NaN
+/// and comments. Key files (JWKS, a single JWK) are read this way.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JsonError> {
     check_depth(bytes, MAX_DEPTH)?;
-    serde_json::from_str::<StrictObject>(utf8(bytes)?)
-        .map(|object| object.0)
-        .map_err(|e| JsonError::Invalid(e.classify_name().to_string()))
+    match serde_json::from_str::<StrictValue>(utf8(bytes)?) {
+        Ok(StrictValue(Value::Object(object))) => Ok(object),
+        Ok(_) => Err(JsonError::Invalid("not an object".into())),
+        Err(e) => Err(JsonError::Invalid(e.classify_name().to_string())),
+    }
 }
 
 trait Classify {
@@ -209,6 +252,9 @@ mod tests {
     #[test]
     fn rejects_duplicates_even_when_escaped() {
         assert!(parse_object(br#"{"exp":1,"exp":2}"#).is_err());
+        assert!(parse_object(br#"{"keys":[{"kty":"oct","k":"a","k":"b"}]}"#).is_err());
+        assert!(parse_object(br#"{"a":{"b":{"c":1,"\u0063":2}}}"#).is_err());
+        assert!(parse_object(br#"[{"a":1}]"#).is_err());
         assert!(parse_object(br#"{"exp":1,"\u0065xp":2}"#).is_err());
     }
 

@@ -7,6 +7,7 @@ use super::{hmac_key, KeyError, LoadedKeys, VerifyKey, MIN_RSA_BITS};
 use crate::jose::alg::{Algorithm, KeyFamily};
 use crate::jose::b64;
 use crate::jose::der;
+use crate::jose::json;
 
 /// Members that only a private JWK has.
 const PRIVATE_MEMBERS: [&str; 6] = ["d", "p", "q", "dp", "dq", "qi"];
@@ -141,12 +142,9 @@ fn check_pin(key: &VerifyKey, name: &str, kty: &str) -> Result<(), Skip> {
 
 /// Parses a JWK Set, or a single JWK as a set of one.
 pub fn parse(text: &[u8]) -> Result<LoadedKeys, KeyError> {
-    let value: Value =
-        serde_json::from_slice(text).map_err(|e| KeyError::BadJwks(e.to_string()))?;
+    // Strict: a key with two "alg" or two "k" members means what the last parser says.
+    let mut object = json::parse_object(text).map_err(|e| KeyError::BadJwks(e.to_string()))?;
     let not_a_set = || KeyError::BadJwks("neither a JWK Set (\"keys\") nor a JWK (\"kty\")".into());
-    let Value::Object(mut object) = value else {
-        return Err(not_a_set());
-    };
     let entries = match object.remove("keys") {
         Some(Value::Array(entries)) => entries,
         Some(_) => return Err(KeyError::BadJwks("\"keys\" is not an array".into())),
@@ -256,5 +254,24 @@ mod tests {
         let loaded = parse(set.as_bytes()).unwrap();
         assert!(loaded.holds_secret);
         assert_eq!(loaded.keys[0].family, KeyFamily::Hmac);
+    }
+}
+
+#[cfg(test)]
+mod strictness_tests {
+    use super::*;
+
+    #[test]
+    fn a_jwk_with_a_repeated_member_is_refused() {
+        // Two "alg" members: one parser pins HS256, another RS256. Two "k": two secrets.
+        let k = b64::encode(&[7; 32]);
+        let twice_alg = format!(r#"{{"keys":[{{"kty":"oct","k":"{k}","alg":"HS256","alg":"HS512"}}]}}"#);
+        let twice_k = format!(r#"{{"kty":"oct","k":"{k}","k":"{}"}}"#, b64::encode(&[8; 32]));
+        let twice_keys = format!(r#"{{"keys":[],"keys":[{{"kty":"oct","k":"{k}"}}]}}"#);
+        for file in [twice_alg, twice_k, twice_keys] {
+            assert!(matches!(parse(file.as_bytes()), Err(KeyError::BadJwks(_))), "{file}");
+        }
+        let once = format!(r#"{{"keys":[{{"kty":"oct","k":"{k}","alg":"HS256"}}]}}"#);
+        assert_eq!(parse(once.as_bytes()).unwrap().keys.len(), 1);
     }
 }

@@ -9,6 +9,7 @@ mod ffi_guard;
 mod handler;
 mod headers;
 mod request_ctx;
+mod revocation_file;
 mod revocation_timer;
 mod variables;
 mod worker_cache;

@@ -13,7 +13,7 @@ use credentialflow_core::defaults::MAX_TOKEN_SIZE;
 use credentialflow_core::{AccessRules, ForwardedClaim};
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat, VerifyKey};
 use credentialflow_core::policy::Policy;
-use credentialflow_core::revocation::RevocationSource;
+use credentialflow_core::revocation::{FileVersion, ListFile, RevocationSource};
 use credentialflow_core::verifier::Verifier;
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
@@ -181,11 +181,8 @@ pub fn verifier() -> Arc<Verifier> {
 pub fn guard() -> &'static AccessRules {
     static GUARD: OnceLock<AccessRules> = OnceLock::new();
     GUARD.get_or_init(|| {
-        let path = std::env::temp_dir()
-            .join(format!("credentialflow-fuzz-revoked-{}.txt", std::process::id()));
-        std::fs::write(&path, format!("# fuzz\njti {REVOKED_JTI}\nsub {REVOKED_SUB}\n")).unwrap();
-        let revocation = RevocationSource::open(&path).unwrap();
-        let _ = std::fs::remove_file(&path);
+        let list = format!("# fuzz\njti {REVOKED_JTI}\nsub {REVOKED_SUB}\n");
+        let revocation = RevocationSource::open(Box::new(FixedList(list.into_bytes()))).unwrap();
         AccessRules::new(
             verifier(),
             Policy {
@@ -222,4 +219,22 @@ pub fn valid_claims(sub: &str, jti: &str) -> String {
         NOW - 10,
         NOW + 3600
     )
+}
+
+/// The fuzzers' revocation list, in memory: it never changes.
+#[derive(Debug)]
+struct FixedList(Vec<u8>);
+
+impl ListFile for FixedList {
+    fn path(&self) -> &std::path::Path {
+        std::path::Path::new("fuzz-revoked.txt")
+    }
+
+    fn version(&self) -> std::io::Result<FileVersion> {
+        Ok(FileVersion { modified: None, len: self.0.len() as u64, inode: 0, changed: (0, 0) })
+    }
+
+    fn read(&self) -> std::io::Result<Vec<u8>> {
+        Ok(self.0.clone())
+    }
 }

@@ -21,6 +21,7 @@ use ngx::{ngx_conf_log_error, ngx_string};
 use super::args::{is_quotable, is_token, Directive, DirectiveError};
 use super::{LocConf, MainConf};
 use crate::ffi_guard::guarded;
+use crate::revocation_file::DiskFile;
 use crate::Module;
 
 type Handler<C> = fn(&Directive<'_>, &mut C) -> Result<(), DirectiveError>;
@@ -226,7 +227,8 @@ fn revocation_file(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Directiv
     let source = match main.revocation_sources.iter().find(|s| s.path() == path) {
         Some(source) => Arc::clone(source),
         None => {
-            let source = RevocationSource::open(&path).map_err(|e| match e {
+            let file = Box::new(DiskFile::new(path.clone()));
+            let source = RevocationSource::open(file).map_err(|e| match e {
                 RevocationError::Io(io) => {
                     format!("{} \"{name}\": {}", d.name, d.cannot_read(name, &path, &io))
                 }

@@ -1,9 +1,11 @@
-//! Revocation lists: a file of `jti <value>` / `sub <value>` lines, and a watcher that reloads
-//! it when it changes, keeping the last good list when it becomes unreadable or malformed.
+//! Revocation lists: a file of `jti <value>` / `sub <value>` lines, and the decision of when to
+//! reload it (when it changes, and on every check while it fails), keeping the last good list
+//! in force when it becomes unreadable or malformed. The file itself is reached through
+//! [`ListFile`]: the nginx layer reads the disk, tests read memory; no I/O happens here.
 
 use std::collections::HashSet;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::fmt::Debug;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -70,27 +72,29 @@ impl RevocationList {
     }
 }
 
-/// What identifies one version of the file without reading it. The status change time is
-/// part of it: a chmod, a chown, or a rewrite that keeps the size and puts the old mtime back
+/// What identifies one version of a file without reading it. The status change time is part
+/// of it: a chmod, a chown, or a rewrite that keeps the size and puts the old mtime back
 /// (`cp -p`, `touch -r`) changes nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Stamp {
-    modified: Option<SystemTime>,
-    len: u64,
-    inode: u64,
-    changed: (i64, i64),
+pub struct FileVersion {
+    /// Last modification.
+    pub modified: Option<SystemTime>,
+    /// Size in bytes.
+    pub len: u64,
+    /// Inode number (a file replaced by rename has a new one).
+    pub inode: u64,
+    /// Last status change (seconds, nanoseconds).
+    pub changed: (i64, i64),
 }
 
-fn stamp(path: &Path) -> std::io::Result<Stamp> {
-    let meta = fs::metadata(path)?;
-    #[cfg(unix)]
-    let (inode, changed) = {
-        use std::os::unix::fs::MetadataExt;
-        (meta.ino(), (meta.ctime(), meta.ctime_nsec()))
-    };
-    #[cfg(not(unix))]
-    let (inode, changed) = (0, (0, 0));
-    Ok(Stamp { modified: meta.modified().ok(), len: meta.len(), inode, changed })
+/// Where a revocation list is read from.
+pub trait ListFile: Debug + Send + Sync {
+    /// The path, to name the file in messages and to configure it once however often named.
+    fn path(&self) -> &Path;
+    /// The current version, without reading the contents.
+    fn version(&self) -> std::io::Result<FileVersion>;
+    /// The whole contents.
+    fn read(&self) -> std::io::Result<Vec<u8>>;
 }
 
 /// What a refresh did, for the caller to log.
@@ -108,44 +112,42 @@ pub enum Refresh {
 #[derive(Debug)]
 struct Loaded {
     /// The version of the file the list was read from.
-    stamp: Option<Stamp>,
+    version: Option<FileVersion>,
     list: Arc<RevocationList>,
     /// The last failure reported, and the version of the file it was seen on. While set, the
-    /// file is read again on every refresh, whatever its stamp: what made it fail (a mode, an
-    /// owner, an ACL, a parent directory) need not show in the stamp when it is fixed.
-    failure: Option<(RevocationError, Option<Stamp>)>,
+    /// file is read again on every refresh, whatever its version: what made it fail (a mode,
+    /// an owner, an ACL, a parent directory) need not show in the version when it is fixed.
+    failure: Option<(RevocationError, Option<FileVersion>)>,
 }
 
 /// A revocation file and the list last loaded from it.
 #[derive(Debug)]
 pub struct RevocationSource {
-    path: PathBuf,
+    file: Box<dyn ListFile>,
     loaded: Mutex<Loaded>,
 }
 
 fn load(
-    path: &Path,
-    stamp: std::io::Result<Stamp>,
-) -> Result<(Stamp, RevocationList), RevocationError> {
+    file: &dyn ListFile,
+    version: std::io::Result<FileVersion>,
+) -> Result<(FileVersion, RevocationList), RevocationError> {
     let io = |e: std::io::Error| RevocationError::Io(e.to_string());
-    let stamp = stamp.map_err(io)?;
-    let list = RevocationList::parse(&fs::read(path).map_err(io)?)?;
-    Ok((stamp, list))
+    let version = version.map_err(io)?;
+    let list = RevocationList::parse(&file.read().map_err(io)?)?;
+    Ok((version, list))
 }
 
 impl RevocationSource {
     /// Loads the file now; a missing or malformed file is an error (a config error in nginx).
-    pub fn open(path: &Path) -> Result<RevocationSource, RevocationError> {
-        let (stamp, list) = load(path, stamp(path))?;
-        Ok(RevocationSource {
-            path: path.to_path_buf(),
-            loaded: Mutex::new(Loaded { stamp: Some(stamp), list: Arc::new(list), failure: None }),
-        })
+    pub fn open(file: Box<dyn ListFile>) -> Result<RevocationSource, RevocationError> {
+        let (version, list) = load(&*file, file.version())?;
+        let loaded = Loaded { version: Some(version), list: Arc::new(list), failure: None };
+        Ok(RevocationSource { file, loaded: Mutex::new(loaded) })
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
-        &self.path
+        self.file.path()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Loaded> {
@@ -158,24 +160,24 @@ impl RevocationSource {
         self.lock().list.is_revoked(claims)
     }
 
-    /// Re-reads the file if its stamp changed, and on every call while it fails. The last good
-    /// list stays in force until a version loads.
+    /// Re-reads the file if its version changed, and on every call while it fails. The last
+    /// good list stays in force until a version loads.
     pub fn refresh(&self) -> Refresh {
-        // Taken before reading: a change made during the read shows as a new stamp next time.
-        let current = stamp(&self.path);
+        // Taken before reading: a change made during the read shows as a new version next time.
+        let current = self.file.version();
         let mut loaded = self.lock();
         let unchanged = match &current {
-            Ok(stamp) => loaded.stamp == Some(*stamp),
+            Ok(version) => loaded.version == Some(*version),
             Err(_) => false,
         };
         if unchanged && loaded.failure.is_none() {
             return Refresh::Unchanged;
         }
         let version = current.as_ref().ok().copied();
-        match load(&self.path, current) {
-            Ok((stamp, list)) => {
+        match load(&*self.file, current) {
+            Ok((version, list)) => {
                 let count = list.len();
-                *loaded = Loaded { stamp: Some(stamp), list: Arc::new(list), failure: None };
+                *loaded = Loaded { version: Some(version), list: Arc::new(list), failure: None };
                 Refresh::Reloaded(count)
             }
             Err(error) => {
@@ -193,6 +195,9 @@ impl RevocationSource {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Error, ErrorKind};
+    use std::path::PathBuf;
+
     use super::*;
 
     fn claims(jti: Option<&str>, sub: Option<&str>) -> Claims {
@@ -204,6 +209,51 @@ mod tests {
             object.insert("sub".into(), sub.into());
         }
         Claims::parse(serde_json::Value::Object(object).to_string().as_bytes()).unwrap()
+    }
+
+    /// What a version check and a read of the file give.
+    type FileState = (Result<FileVersion, ErrorKind>, Result<Vec<u8>, ErrorKind>);
+
+    /// A file in memory: its version and what reading it gives, as a test sets them.
+    #[derive(Debug, Clone)]
+    struct Memory(Arc<Mutex<FileState>>);
+
+    impl Memory {
+        fn new(text: &str) -> Memory {
+            Memory(Arc::new(Mutex::new((Ok(version(1, text.len())), Ok(text.into())))))
+        }
+
+        fn set(&self, version: Result<FileVersion, ErrorKind>, read: Result<&str, ErrorKind>) {
+            *self.0.lock().unwrap() = (version, read.map(Vec::from));
+        }
+
+        /// A new version holding `text`, as an editor writing it would leave.
+        fn write(&self, stamp: u64, text: &str) {
+            self.set(Ok(version(stamp, text.len())), Ok(text));
+        }
+
+        fn source(&self) -> RevocationSource {
+            RevocationSource::open(Box::new(self.clone())).unwrap()
+        }
+    }
+
+    fn version(stamp: u64, len: usize) -> FileVersion {
+        let modified = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(stamp);
+        FileVersion { modified: Some(modified), len: len as u64, inode: 7, changed: (0, 0) }
+    }
+
+    impl ListFile for Memory {
+        fn path(&self) -> &Path {
+            Path::new("/memory/revoked.txt")
+        }
+
+        fn version(&self) -> std::io::Result<FileVersion> {
+            self.0.lock().unwrap().0.map_err(Error::from)
+        }
+
+        fn read(&self) -> std::io::Result<Vec<u8>> {
+            self.0.lock().unwrap().1.clone().map_err(Error::from)
+        }
     }
 
     #[test]
@@ -224,123 +274,66 @@ mod tests {
 
     #[test]
     fn reloads_and_keeps_last_good() {
-        let dir = std::env::temp_dir().join(format!("cf-revoke-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("revoked.txt");
-        fs::write(&path, "jti one\n").unwrap();
-        let source = RevocationSource::open(&path).unwrap();
+        let file = Memory::new("jti one\n");
+        let source = file.source();
         assert_eq!(source.refresh(), Refresh::Unchanged);
-        fs::write(&path, "jti one\nsub two\n").unwrap();
+        file.write(2, "jti one\nsub two\n");
         assert_eq!(source.refresh(), Refresh::Reloaded(2));
         assert!(source.is_revoked(&claims(None, Some("two"))));
-        fs::write(&path, "jti one\nbogus\n").unwrap();
+        file.write(3, "jti one\nbogus\n");
         assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
         assert_eq!(source.refresh(), Refresh::Unchanged);
         assert!(source.is_revoked(&claims(None, Some("two"))));
-        fs::remove_file(&path).unwrap();
+        file.set(Err(ErrorKind::NotFound), Err(ErrorKind::NotFound));
         assert!(
             matches!(source.refresh(), Refresh::Failed(RevocationError::Io(_))),
             "another failure is reported"
         );
         assert_eq!(source.refresh(), Refresh::Unchanged, "still failing: reported once");
-        fs::write(&path, "sub three\n").unwrap();
+        file.write(4, "sub three\n");
         assert_eq!(source.refresh(), Refresh::Reloaded(1));
         assert!(!source.is_revoked(&claims(None, Some("two"))));
-        fs::remove_dir_all(&dir).unwrap();
-        assert!(RevocationSource::open(&path).is_err());
-    }
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("cf-revoke-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    /// Rewrites the file in place (same inode) and puts its old mtime back.
-    fn rewrite_keeping_mtime(path: &Path, text: &str) {
-        let modified = fs::metadata(path).unwrap().modified().unwrap();
-        fs::write(path, text).unwrap();
-        fs::File::options().write(true).open(path).unwrap().set_modified(modified).unwrap();
+        file.set(Err(ErrorKind::NotFound), Err(ErrorKind::NotFound));
+        assert!(RevocationSource::open(Box::new(file)).is_err());
     }
 
     #[test]
-    #[cfg(unix)]
-    fn a_failing_file_is_retried_until_it_loads_though_size_mtime_and_inode_stay() {
-        // In the field: a root-owned 0600 file the workers cannot read, then chmod 644, which
-        // changes no size, mtime or inode. chmod does not stop root, and tests may run as
-        // root, so the failure here is a malformed line, fixed in place with the same length
-        // and the old mtime put back: again nothing but the contents and the ctime changed.
-        let dir = scratch("retry");
-        let path = dir.join("revoked.txt");
-        fs::write(&path, "jti one\n").unwrap();
-        let source = RevocationSource::open(&path).unwrap();
-        fs::write(&path, "jti one\nsub-two\n").unwrap();
-        let before = fs::metadata(&path).unwrap();
-        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
-        rewrite_keeping_mtime(&path, "jti one\nsub two\n");
-        let after = fs::metadata(&path).unwrap();
-        assert_eq!(
-            (
-                before.len(),
-                before.modified().unwrap(),
-                std::os::unix::fs::MetadataExt::ino(&before)
-            ),
-            (after.len(), after.modified().unwrap(), std::os::unix::fs::MetadataExt::ino(&after))
-        );
-        assert_eq!(source.refresh(), Refresh::Reloaded(2));
-        assert!(source.is_revoked(&claims(None, Some("two"))));
-        fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    #[cfg(unix)]
     fn an_unreadable_file_made_readable_with_chmod_is_loaded() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = scratch("chmod");
-        let path = dir.join("revoked.txt");
-        fs::write(&path, "jti one\n").unwrap();
-        let source = RevocationSource::open(&path).unwrap();
-        fs::write(&path, "jti one\nsub two\n").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
-        if fs::read(&path).is_ok() {
-            // Root (CAP_DAC_OVERRIDE) reads it anyway: the test above covers this case.
-            fs::remove_dir_all(&dir).unwrap();
-            return;
-        }
+        // The field case: root-owned, mode 600, a line added; the workers cannot read it.
+        // `chmod 644` then changes nothing a version shows (here: not even the ctime), yet
+        // the revocation must apply at the next check.
+        let file = Memory::new("jti one\n");
+        let source = file.source();
+        file.set(Ok(version(2, 16)), Err(ErrorKind::PermissionDenied));
         assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::Io(_))));
         assert_eq!(source.refresh(), Refresh::Unchanged, "reported once");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        file.set(Ok(version(2, 16)), Ok("jti one\nsub two\n"));
         assert_eq!(source.refresh(), Refresh::Reloaded(2));
-        fs::remove_dir_all(&dir).unwrap();
+        assert!(source.is_revoked(&claims(None, Some("two"))));
     }
 
     #[test]
-    #[cfg(unix)]
     fn each_distinct_failure_is_reported_once() {
-        let dir = scratch("report");
-        let path = dir.join("revoked.txt");
-        fs::write(&path, "jti one\n").unwrap();
-        let source = RevocationSource::open(&path).unwrap();
-        // The path becomes a directory: stat works, reading does not.
-        fs::remove_file(&path).unwrap();
-        fs::create_dir(&path).unwrap();
+        let file = Memory::new("jti one\n");
+        let source = file.source();
+        file.set(Ok(version(2, 8)), Err(ErrorKind::IsADirectory));
         assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::Io(_))));
         assert_eq!(source.refresh(), Refresh::Unchanged);
         assert_eq!(source.refresh(), Refresh::Unchanged);
         // Fixed, but malformed: a new error, reported.
-        fs::remove_dir(&path).unwrap();
-        fs::write(&path, "jti one\nbogus\n").unwrap();
+        file.write(3, "jti one\nbogus\n");
         assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
         assert_eq!(source.refresh(), Refresh::Unchanged);
         // Edited again and still broken at the same line: a new version, reported again.
-        fs::write(&path, "jti one\nbogus again\n").unwrap();
+        file.write(4, "jti one\nbogus again\n");
         assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
         assert_eq!(source.refresh(), Refresh::Unchanged);
         assert!(source.is_revoked(&claims(Some("one"), None)), "the last good list holds");
-        fs::write(&path, "sub two\n").unwrap();
-        assert_eq!(source.refresh(), Refresh::Reloaded(1));
-        assert_eq!(source.refresh(), Refresh::Unchanged);
-        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_is_named_by_its_path() {
+        let source = Memory::new("").source();
+        assert_eq!(source.path(), PathBuf::from("/memory/revoked.txt"));
     }
 }

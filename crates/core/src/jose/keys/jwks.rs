@@ -265,7 +265,8 @@ mod strictness_tests {
     fn a_jwk_with_a_repeated_member_is_refused() {
         // Two "alg" members: one parser pins HS256, another RS256. Two "k": two secrets.
         let k = b64::encode(&[7; 32]);
-        let twice_alg = format!(r#"{{"keys":[{{"kty":"oct","k":"{k}","alg":"HS256","alg":"HS512"}}]}}"#);
+        let twice_alg =
+            format!(r#"{{"keys":[{{"kty":"oct","k":"{k}","alg":"HS256","alg":"HS512"}}]}}"#);
         let twice_k = format!(r#"{{"kty":"oct","k":"{k}","k":"{}"}}"#, b64::encode(&[8; 32]));
         let twice_keys = format!(r#"{{"keys":[],"keys":[{{"kty":"oct","k":"{k}"}}]}}"#);
         for file in [twice_alg, twice_k, twice_keys] {

@@ -1,12 +1,11 @@
 //! The phase handlers: the rewrite-phase one removes client copies of forwarded headers before
-//! anything can grant access; the access-phase one allows, or answers 400/401/403 with a
-//! challenge.
+//! anything can grant access; the access-phase one allows, or answers 401/403 with a challenge.
 
 use credentialflow_core::fingerprint;
 use credentialflow_core::Rejection;
 use ngx::core::Status;
-use ngx::ffi::{ngx_http_request_t, ngx_int_t, NGX_HTTP_SATISFY_ANY, NGX_LOG_INFO};
-use ngx::http::{HTTPStatus, HttpModuleLocationConf, NgxHttpCoreModule, Request};
+use ngx::ffi::{ngx_http_request_t, ngx_int_t, NGX_LOG_INFO};
+use ngx::http::{HTTPStatus, Request};
 use ngx::ngx_log_error;
 
 use crate::ffi_guard::guarded;
@@ -102,7 +101,7 @@ fn check(r: &mut Request) -> Status {
             if headers::set_challenge(r, &location, rejection).is_none() {
                 return HTTPStatus::INTERNAL_SERVER_ERROR.into();
             }
-            HTTPStatus(refusal_status(r, rejection).into()).into()
+            HTTPStatus(rejection.http_status().into()).into()
         }
     }
 }
@@ -120,17 +119,4 @@ fn log_refusal(r: &Request, rejection: Rejection, raw: &[u8]) {
             raw => format!(", token {}", fingerprint(raw)),
         }
     );
-}
-
-/// The status to refuse with. Under `satisfy any` nginx lets the next access module decide
-/// only after a 401 or 403; any other status ends the request at once. So `invalid_request`
-/// (400 by RFC 6750 §3.1) is answered with 401 there, and `allow`/`auth_basic` keep their say.
-fn refusal_status(r: &Request, rejection: Rejection) -> u16 {
-    let status = rejection.http_status();
-    let satisfy_any = NgxHttpCoreModule::location_conf(r)
-        .is_some_and(|core| core.satisfy == NGX_HTTP_SATISFY_ANY as usize);
-    match (status, satisfy_any) {
-        (400, true) => 401,
-        _ => status,
-    }
 }

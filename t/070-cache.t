@@ -193,7 +193,7 @@ hello
 --- more_headers eval
 ["", "Authorization: Bearer"]
 --- error_code eval
-[401, 400]
+[401, 401]
 --- response_headers eval
 ["X-Cache: []", "X-Cache: []"]
 

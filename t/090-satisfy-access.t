@@ -290,7 +290,7 @@ user=[]
 
 
 
-=== TEST 12: satisfy any: a malformed credential is 401 (not 400) so that allow can still grant access
+=== TEST 12: a malformed credential is 401 invalid_token, never 400, so that under satisfy any allow can still grant access
 # nginx's access phase lets the next module decide only after a 401 or 403.
 --- config
     location /allowed/ {
@@ -325,8 +325,8 @@ hello
 --- more_headers eval
 [("Authorization: Bearer a,b") x 3]
 --- error_code eval
-[200, 401, 400]
+[200, 401, 401]
 --- response_headers eval
 ["WWW-Authenticate:",
- qq{WWW-Authenticate: Bearer realm="api", error="invalid_request", error_description="malformed credential header"},
- qq{WWW-Authenticate: Bearer realm="api", error="invalid_request", error_description="malformed credential header"}]
+ qq{WWW-Authenticate: Bearer realm="api", error="invalid_token", error_description="malformed credential header"},
+ qq{WWW-Authenticate: Bearer realm="api", error="invalid_token", error_description="malformed credential header"}]

@@ -42,13 +42,14 @@ pub enum Rejection {
     InsufficientScope,
 }
 
-/// How a rejection is reported to the client (RFC 6750 §3.1).
+/// How a rejection is reported to the client (RFC 6750 §3.1). `invalid_request` is not used:
+/// RFC 6750 pairs it with 400, which under nginx's `satisfy any` would end the request before
+/// `allow` or `auth_basic` could grant it, and a malformed or doubled credential is an access
+/// token that is "malformed, or invalid for other reasons": `invalid_token`, 401.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChallengeError {
     /// No `error` attribute: the request carried no credential at all.
     None,
-    /// `error="invalid_request"`.
-    InvalidRequest,
     /// `error="invalid_token"`.
     InvalidToken,
     /// `error="insufficient_scope"`.
@@ -60,7 +61,6 @@ impl ChallengeError {
     pub fn as_str(self) -> Option<&'static str> {
         match self {
             ChallengeError::None => None,
-            ChallengeError::InvalidRequest => Some("invalid_request"),
             ChallengeError::InvalidToken => Some("invalid_token"),
             ChallengeError::InsufficientScope => Some("insufficient_scope"),
         }
@@ -89,11 +89,10 @@ impl Rejection {
         Rejection::InsufficientScope,
     ];
 
-    /// The HTTP status (RFC 6750 §3.1): 400 for `invalid_request`, 403 for
-    /// `insufficient_scope`, 401 for everything else.
+    /// The HTTP status each error code has in RFC 6750 §3.1: 403 for `insufficient_scope`,
+    /// 401 for `invalid_token` and for no credential at all.
     pub fn http_status(self) -> u16 {
         match self.challenge_error() {
-            ChallengeError::InvalidRequest => 400,
             ChallengeError::InsufficientScope => 403,
             ChallengeError::None | ChallengeError::InvalidToken => 401,
         }
@@ -103,9 +102,6 @@ impl Rejection {
     pub fn challenge_error(self) -> ChallengeError {
         match self {
             Rejection::Missing => ChallengeError::None,
-            Rejection::BadCredentialSyntax | Rejection::AmbiguousCredential => {
-                ChallengeError::InvalidRequest
-            }
             Rejection::InsufficientScope => ChallengeError::InsufficientScope,
             _ => ChallengeError::InvalidToken,
         }
@@ -190,13 +186,12 @@ mod tests {
             assert_eq!(position(r), index, "{r:?} is listed once, in order");
             assert!(descriptions.insert(r.description()), "{r:?}: description is its own");
             assert!(!r.description().is_empty());
-            assert!(matches!(r.http_status(), 400 | 401 | 403), "{r:?}");
+            assert!(matches!(r.http_status(), 401 | 403), "{r:?}");
             assert!(!r.status_name().is_empty() && r.status_name() != "ok", "{r:?}");
             let challenge = r.challenge_error();
             // RFC 6750 §3.1: each error code has its status.
             let expected = match challenge {
                 ChallengeError::None | ChallengeError::InvalidToken => 401,
-                ChallengeError::InvalidRequest => 400,
                 ChallengeError::InsufficientScope => 403,
             };
             assert_eq!(r.http_status(), expected, "{r:?}");
@@ -208,8 +203,10 @@ mod tests {
     #[test]
     fn statuses_follow_rfc6750() {
         assert_eq!(Rejection::InsufficientScope.http_status(), 403);
-        assert_eq!(Rejection::BadCredentialSyntax.http_status(), 400);
-        assert_eq!(Rejection::AmbiguousCredential.http_status(), 400);
+        for malformed in [Rejection::BadCredentialSyntax, Rejection::AmbiguousCredential] {
+            assert_eq!(malformed.http_status(), 401);
+            assert_eq!(malformed.challenge_error().as_str(), Some("invalid_token"));
+        }
         assert_eq!(Rejection::Revoked.http_status(), 401);
         assert_eq!(Rejection::Missing.challenge_error().as_str(), None);
         assert_eq!(Rejection::Expired.challenge_error().as_str(), Some("invalid_token"));

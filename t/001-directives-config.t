@@ -711,3 +711,37 @@ GET /api/hello.txt
 --- error_code: 403
 --- response_headers
 WWW-Authenticate: Bearer realm="loc-level", error="insufficient_scope", error_description="insufficient scope", scope="none"
+
+
+
+=== TEST 48: a claim may not be forwarded in a header that frames the request or carries credentials (any spelling)
+# A token holder whose claim lands in Content-Length or Transfer-Encoding could smuggle a
+# second request to the upstream.
+--- config
+    underscores_in_headers on;
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_forward_claim sub Content_Length;
+        root html;
+    }
+--- must_die
+--- suppress_stderr
+--- error_log eval
+qr/\[emerg\] .*invalid value "Content_Length" in "credentialflow_forward_claim" directive, a claim may not set a header that frames the request, steers the connection or carries credentials in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 49: a claim may not be forwarded in the header the token is read from
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_header X-Api-Token;
+        credentialflow_forward_claim sub x_api_token;
+        root html;
+    }
+--- must_die
+--- suppress_stderr
+--- error_log eval
+qr/\[emerg\] .*"credentialflow_forward_claim" may not set "x_api_token", the header the token is read from \("credentialflow_header"\) in \S+nginx\.conf:\d+/

@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::Arc;
 
-use credentialflow_core::credential::CredentialHeader;
+use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
 use credentialflow_core::revocation::{RevocationError, RevocationSource};
 use credentialflow_core::{Algorithm, AlgorithmSet, ForwardedClaim};
@@ -192,13 +192,42 @@ fn require_scope(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveE
     set_once(&mut conf.required_scopes, words(d))
 }
 
+/// Headers a claim must never set: they frame the request or steer the connection (a claim
+/// in `Content-Length` or `Transfer-Encoding` would let a token holder smuggle a request to
+/// the upstream), or identify the virtual host, or carry credentials.
+const RESERVED_HEADERS: [&str; 13] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+];
+
 fn forward_claim(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
     let (claim, header) = (d.arg(0)?, d.arg(1)?);
     if !is_token(header) {
         return Err(d.invalid(header, "it must be an HTTP header name"));
     }
+    if RESERVED_HEADERS
+        .iter()
+        .any(|reserved| same_header_name(header.as_bytes(), reserved.as_bytes()))
+    {
+        return Err(d.invalid(
+            header,
+            "a claim may not set a header that frames the request, steers the connection or \
+             carries credentials",
+        ));
+    }
     let list = conf.forwarded.get_or_insert_with(Vec::new);
-    if list.iter().any(|f| f.header.eq_ignore_ascii_case(header)) {
+    if list.iter().any(|f| same_header_name(header.as_bytes(), &f.header_lowercase)) {
         return Err(d.invalid(header, "the header already carries another claim"));
     }
     list.push(ForwardedClaim::new(claim, header));

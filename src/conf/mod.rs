@@ -8,7 +8,7 @@ use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::Arc;
 
-use credentialflow_core::credential::CredentialHeader;
+use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::defaults;
 use credentialflow_core::jose::keys::VerifyKey;
 use credentialflow_core::revocation::RevocationSource;
@@ -160,6 +160,23 @@ impl LocConf {
         let verifier = self.verifier()?;
         if self.enabled != Some(true) {
             return Ok(());
+        }
+        if let (Some(CredentialHeader::Raw { lowercase, .. }), Some(forwarded)) =
+            (&self.header, &self.forwarded)
+        {
+            // The rewrite phase strips forwarded headers: it would remove the token itself.
+            if let Some(clash) =
+                forwarded.iter().find(|f| same_header_name(&f.header_lowercase, lowercase))
+            {
+                return Err(MergeError {
+                    message: format!(
+                        "\"credentialflow_forward_claim\" may not set \"{}\", the header the \
+                         token is read from (\"credentialflow_header\")",
+                        clash.header
+                    ),
+                    at: self.enabled_at.clone(),
+                });
+            }
         }
         let Some(verifier) = verifier else {
             return Err(MergeError {

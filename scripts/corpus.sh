@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the shared hostile-input JWT corpus (../shared/corpus) against the module:
+# Runs the shared hostile-input JWT corpus (../shared/corpus) against the module, then the
+# project's own header and variable attacks (corpus/, same runner, own config and ports):
 # the corpus config on 127.0.0.1:18080 (keys copied to a scratch folder), its runner with a
 # revocation hook that appends to the scratch revocation file, the weak-key profile (which
 # must fail `nginx -t`), then checks that no secret or token reached the info-level log and
@@ -103,4 +104,37 @@ if [ "$status" -ne 0 ]; then
     echo "corpus.sh: FAIL: the corpus runner reported failed cases (exit $status; see $scratch)" >&2
     exit 1
 fi
+
+# The project's own hostile suite (corpus/): header and variable handling, on its own ports.
+attacks=$scratch/header-attacks
+mkdir -p "$attacks/logs"
+sed -e "s#@KEYS@#$scratch/keys#g" -e "s#@MODULE@#$module#g" -e "s#@PORT@#18180#g" \
+    -e "s#@UPSTREAM@#18181#g" "$root/corpus/nginx-header-attacks.conf" > "$attacks/nginx.conf"
+{
+    echo "error_log $attacks/logs/error.log info;"
+    echo "pid $attacks/nginx.pid;"
+    echo "worker_processes 2;"
+    cat "$attacks/nginx.conf"
+} > "$attacks/nginx.conf.full"
+python3 "$root/corpus/gen_header_attacks.py" "$scratch/keys" "$attacks/cases.jsonl"
+"$nginx" -p "$attacks" -c "$attacks/nginx.conf.full" -t 2>/dev/null
+"$nginx" -p "$attacks" -c "$attacks/nginx.conf.full"
+for _ in $(seq 50); do
+    python3 -c 'import socket; socket.create_connection(("127.0.0.1", 18180), 0.2)' 2>/dev/null && break
+    sleep 0.1
+done
+attack_status=0
+python3 "$corpus/run_jwt_corpus.py" http://127.0.0.1:18180 "$attacks/cases.jsonl" \
+    --keys-dir "$scratch/keys" --summary || attack_status=$?
+kill -QUIT "$(cat "$attacks/nginx.pid")"
+sleep 1
+if grep -E "exited on signal|\[alert\]|\[crit\]|\[emerg\]" "$attacks/logs/error.log"; then
+    echo "corpus.sh: FAIL: the header-attack run's error log has crashes or alerts" >&2
+    exit 1
+fi
+if [ "$attack_status" -ne 0 ]; then
+    echo "corpus.sh: FAIL: the project's header-attack cases failed (see $attacks)" >&2
+    exit 1
+fi
+
 echo "corpus.sh: OK (see $scratch)"

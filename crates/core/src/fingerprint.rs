@@ -2,7 +2,10 @@
 
 /// A short name for a token in logs, never the token itself: 8 hex digits of its SHA-256.
 pub fn fingerprint(raw: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, raw);
+    let digest = crate::jose::crypto::backend::digest::digest(
+        &crate::jose::crypto::backend::digest::SHA256,
+        raw,
+    );
     digest.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -6,11 +6,14 @@
 # must fail `nginx -t`), then checks that no secret or token reached the info-level log and
 # that no worker died.
 # Usage: scripts/corpus.sh            (after scripts/build.sh)
+#        CREDENTIALFLOW_PREFIX=target/ring/nginx scripts/corpus.sh   (another build, e.g. ring)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=${CREDENTIALFLOW_CORPUS:-$root/../shared/corpus}
-nginx="$root/target/nginx/sbin/nginx"
-module="$root/target/nginx/modules/ngx_http_credentialflow_module.so"
+prefix=${CREDENTIALFLOW_PREFIX:-$root/target/nginx}
+case "$prefix" in /*) ;; *) prefix="$root/$prefix" ;; esac
+nginx="$prefix/sbin/nginx"
+module="$prefix/modules/ngx_http_credentialflow_module.so"
 
 if [ ! -f "$corpus/public.jsonl" ]; then
     if [ -n "${CI:-}" ]; then

@@ -7,6 +7,8 @@
 #   5. the panic test build (t-panic/): a panic becomes a 500, the worker lives
 #   6. the demo, started and checked
 #   7. the hostile JWT corpus (../shared/corpus) and the log secrets check
+#   8. the ring backend: core clippy and unit tests, and the corpus against a ring build of
+#      the module (its own target dir, target/ring, so target/nginx stays the aws-lc build)
 # Usage: scripts/test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,5 +58,14 @@ scripts/demo.sh check
 
 step "hostile JWT corpus"
 scripts/corpus.sh
+
+step "ring backend: core clippy and unit tests, hostile JWT corpus"
+ring_core=(-p credentialflow-core --no-default-features --features ring)
+cargo clippy "${ring_core[@]}" --all-targets -- -D warnings
+cargo test "${ring_core[@]}"
+module_pkg=ngx-http-credentialflow-module
+CARGO_TARGET_DIR="$root/target/ring" scripts/build.sh --no-default-features \
+    --features "$module_pkg/ring,$module_pkg/export-modules,$module_pkg/vendored,credentialflow-cli/ring"
+CREDENTIALFLOW_PREFIX="$root/target/ring/nginx" scripts/corpus.sh
 
 printf '\ntest.sh: all tests passed\n'

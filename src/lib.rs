@@ -77,11 +77,14 @@ pub static mut ngx_http_credentialflow_module: ngx_module_t = ngx_module_t {
     ..ngx_module_t::default()
 };
 
-/// Installs the crypto provider (before any fork, so every worker has it) and registers the
-/// variables, which must exist before the configuration that uses them is parsed.
+/// Installs jsonwebtoken's crypto provider for this build's backend (before any fork, so every
+/// worker has it) and registers the variables, which must exist before the configuration that
+/// uses them is parsed. Verification never goes through jsonwebtoken's provider (keys are
+/// prepared by the core); the install only keeps any jsonwebtoken call from meeting the
+/// panicking placeholder it falls back to without one (ring builds).
 unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
     guarded((*cf).log, "preconfiguration", Status::NGX_ERROR.into(), || {
-        credentialflow_core::jose::crypto::install_ring_provider();
+        credentialflow_core::jose::crypto::install_provider();
         // SAFETY: nginx passes a valid configuration context.
         match unsafe { variables::register(cf) } {
             Ok(()) => Status::NGX_OK.into(),

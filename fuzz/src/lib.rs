@@ -12,11 +12,11 @@ use base64::Engine;
 use credentialflow_core::defaults::MAX_TOKEN_SIZE;
 use credentialflow_core::{AccessRules, ForwardedClaim};
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat, VerifyKey};
+use credentialflow_core::jose::sign::{self, SigningKey};
 use credentialflow_core::policy::Policy;
 use credentialflow_core::revocation::{FileVersion, ListFile, RevocationSource};
 use credentialflow_core::verifier::Verifier;
-use ring::rand::SystemRandom;
-use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+use jsonwebtoken::{Algorithm, EncodingKey};
 
 /// The HMAC secret (64 bytes: long enough for HS512).
 pub const HS_SECRET: &[u8; 64] =
@@ -52,27 +52,60 @@ pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The signing halves of the fixture keys.
+/// The fixture's signing keys, prepared once by the core: one per algorithm, by JWS name.
 pub struct SigningKeys {
-    pub ed25519: Ed25519KeyPair,
-    pub p256: EcdsaKeyPair,
-    pub p384: EcdsaKeyPair,
-    pub rsa: RsaKeyPair,
-    rng: SystemRandom,
+    keys: Vec<(&'static str, SigningKey)>,
+}
+
+impl SigningKeys {
+    /// The key for `alg` (JWS name), if there is one.
+    pub fn get(&self, alg: &str) -> Option<&SigningKey> {
+        self.keys.iter().find(|(name, _)| *name == alg).map(|(_, key)| key)
+    }
+
+    /// The public half of the key for `alg`.
+    fn public(&self, alg: &str) -> Vec<u8> {
+        self.get(alg).and_then(SigningKey::public_key).expect("a fixture key pair")
+    }
+}
+
+/// PKCS#8 v1 for an Ed25519 seed (RFC 8410): a fixed prefix, then the seed.
+fn ed25519_pkcs8(seed: &[u8; 32]) -> Vec<u8> {
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(seed);
+    der
 }
 
 pub fn signing_keys() -> &'static SigningKeys {
     static KEYS: OnceLock<SigningKeys> = OnceLock::new();
     KEYS.get_or_init(|| {
-        let rng = SystemRandom::new();
-        let ecdsa = |alg, pem| EcdsaKeyPair::from_pkcs8(alg, &pem_der(pem), &rng).unwrap();
-        SigningKeys {
-            ed25519: Ed25519KeyPair::from_seed_unchecked(&ED25519_SEED).unwrap(),
-            p256: ecdsa(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, P256_KEY_PEM),
-            p384: ecdsa(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, P384_KEY_PEM),
-            rsa: RsaKeyPair::from_pkcs8(&pem_der(RSA_KEY_PEM)).unwrap(),
-            rng,
-        }
+        let rsa = EncodingKey::from_rsa_der(&pem_der(RSA_KEY_PEM));
+        let p256 = EncodingKey::from_ec_der(&pem_der(P256_KEY_PEM));
+        let p384 = EncodingKey::from_ec_der(&pem_der(P384_KEY_PEM));
+        let ed = EncodingKey::from_ed_der(&ed25519_pkcs8(&ED25519_SEED));
+        let hs = EncodingKey::from_secret(HS_SECRET);
+        let table = [
+            ("HS256", Algorithm::HS256, &hs),
+            ("HS384", Algorithm::HS384, &hs),
+            ("HS512", Algorithm::HS512, &hs),
+            ("ES256", Algorithm::ES256, &p256),
+            ("ES384", Algorithm::ES384, &p384),
+            ("EdDSA", Algorithm::EdDSA, &ed),
+            ("RS256", Algorithm::RS256, &rsa),
+            ("RS384", Algorithm::RS384, &rsa),
+            ("RS512", Algorithm::RS512, &rsa),
+            ("PS256", Algorithm::PS256, &rsa),
+            ("PS384", Algorithm::PS384, &rsa),
+            ("PS512", Algorithm::PS512, &rsa),
+        ];
+        let keys = table
+            .into_iter()
+            .map(|(name, alg, key)| (name, SigningKey::new(alg, key).expect("fixture key")))
+            .collect();
+        SigningKeys { keys }
     })
 }
 
@@ -88,74 +121,63 @@ pub fn jwks_json() -> String {
             b64(&point[1 + half..])
         )
     };
-    let rsa = signature::RsaPublicKeyComponents::<Vec<u8>>::from(keys.rsa.public());
+    let rsa_spki = pem_der(RSA_PUB_PEM);
+    let (n, e) = rsa_components(&rsa_spki);
+    let (p256, p384) = (keys.public("ES256"), keys.public("ES384"));
     let entries = [
-        ec("fz-p256", "P-256", keys.p256.public_key().as_ref(), r#","alg":"ES256","use":"sig""#),
-        ec("fz-p384", "P-384", keys.p384.public_key().as_ref(), ""),
+        ec("fz-p256", "P-256", &p256, r#","alg":"ES256","use":"sig""#),
+        ec("fz-p384", "P-384", &p384, ""),
         format!(
             r#"{{"kty":"OKP","crv":"Ed25519","kid":"fz-ed","x":"{}"}}"#,
-            b64(keys.ed25519.public_key().as_ref())
+            b64(&keys.public("EdDSA"))
         ),
         format!(
             r#"{{"kty":"RSA","kid":"fz-rsa","n":"{}","e":"{}","key_ops":["verify"]}}"#,
-            b64(&rsa.n),
-            b64(&rsa.e)
+            b64(n),
+            b64(e)
         ),
         // Same P-256 key, but for encryption only: must be skipped.
-        ec("fz-enc", "P-256", keys.p256.public_key().as_ref(), r#","use":"enc""#),
+        ec("fz-enc", "P-256", &p256, r#","use":"enc""#),
         format!(r#"{{"kty":"oct","kid":"fz-oct","alg":"HS384","k":"{}"}}"#, b64(&[0x42; 48])),
     ];
     format!(r#"{{"keys":[{}]}}"#, entries.join(","))
 }
 
+/// `n` and `e` of the fixture's RSA SPKI, read with the core's DER reader.
+fn rsa_components(spki: &[u8]) -> (&[u8], &[u8]) {
+    use credentialflow_core::jose::der::{DerReader, TAG_BIT_STRING, TAG_SEQUENCE};
+    let mut outer = DerReader::new(spki);
+    let mut fields = DerReader::new(outer.read(TAG_SEQUENCE).unwrap());
+    fields.read(TAG_SEQUENCE).unwrap();
+    let bits = fields.read(TAG_BIT_STRING).unwrap();
+    let mut pkcs1 = DerReader::new(DerReader::new(&bits[1..]).read(TAG_SEQUENCE).unwrap());
+    let n = pkcs1.read_positive_integer().unwrap();
+    let e = pkcs1.read_positive_integer().unwrap();
+    (n, e)
+}
+
 /// Signs `input` with the fixture key for `alg` (JWS name); `None` for an unknown name.
 pub fn sign(alg: &str, input: &[u8]) -> Option<Vec<u8>> {
-    let keys = signing_keys();
-    let hmac = |algorithm| {
-        let key = ring::hmac::Key::new(algorithm, HS_SECRET);
-        ring::hmac::sign(&key, input).as_ref().to_vec()
-    };
-    let rsa = |padding: &'static dyn signature::RsaEncoding| {
-        let mut sig = vec![0; keys.rsa.public().modulus_len()];
-        keys.rsa.sign(padding, &keys.rng, input, &mut sig).unwrap();
-        sig
-    };
-    Some(match alg {
-        "HS256" => hmac(ring::hmac::HMAC_SHA256),
-        "HS384" => hmac(ring::hmac::HMAC_SHA384),
-        "HS512" => hmac(ring::hmac::HMAC_SHA512),
-        "ES256" => keys.p256.sign(&keys.rng, input).unwrap().as_ref().to_vec(),
-        "ES384" => keys.p384.sign(&keys.rng, input).unwrap().as_ref().to_vec(),
-        "EdDSA" => keys.ed25519.sign(input).as_ref().to_vec(),
-        "RS256" => rsa(&signature::RSA_PKCS1_SHA256),
-        "RS384" => rsa(&signature::RSA_PKCS1_SHA384),
-        "RS512" => rsa(&signature::RSA_PKCS1_SHA512),
-        "PS256" => rsa(&signature::RSA_PSS_SHA256),
-        "PS384" => rsa(&signature::RSA_PSS_SHA384),
-        "PS512" => rsa(&signature::RSA_PSS_SHA512),
-        _ => return None,
-    })
+    Some(signing_keys().get(alg)?.sign(input).unwrap())
 }
 
 /// A compact JWS of the given header and payload bytes, signed with the fixture key that the
 /// header's `alg` names (HS256 when it names none we have), so arbitrary header and claims
-/// bytes get past the signature check.
+/// bytes get past the signature check. Made by the core's one minting helper.
 pub fn mint(header: &[u8], payload: &[u8]) -> Vec<u8> {
     let alg = serde_json::from_slice::<serde_json::Value>(header)
         .ok()
         .and_then(|h| h.get("alg").and_then(|a| a.as_str()).map(str::to_owned))
         .unwrap_or_default();
-    let mut token = format!("{}.{}", b64(header), b64(payload)).into_bytes();
-    let sig = sign(&alg, &token).unwrap_or_else(|| sign("HS256", &token).unwrap());
-    token.push(b'.');
-    token.extend_from_slice(b64(&sig).as_bytes());
-    token
+    let keys = signing_keys();
+    let key = keys.get(&alg).or_else(|| keys.get("HS256")).unwrap();
+    sign::mint(header, payload, key).unwrap().into_bytes()
 }
 
 /// The Ed25519 public key as an SPKI PEM document.
 pub fn ed25519_pub_pem() -> String {
     let mut der = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
-    der.extend_from_slice(signing_keys().ed25519.public_key().as_ref());
+    der.extend_from_slice(&signing_keys().public("EdDSA"));
     format!("-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n", STANDARD.encode(der))
 }
 

@@ -5,7 +5,10 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use jsonwebtoken::crypto::{sign, verify};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use credentialflow_core::jose::sign::SigningKey;
+use jsonwebtoken::crypto::verify;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{AlgorithmFamily, DecodingKey, EncodingKey};
 use serde_json::{json, Value};
@@ -135,7 +138,10 @@ fn self_test(args: &KeygenArgs, material: &Generated, jwks: &Value) -> Result<()
         .map_err(|e| broken(format!("JWK does not parse: {e}")))?;
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| broken(format!("JWK unusable: {e}")))?;
     let probe = b"credentialflow keygen self-test";
-    let signature = sign(probe, &encoding, args.alg).map_err(|e| broken(e.to_string()))?;
+    // Signed by the core (as `mint` signs), verified by jsonwebtoken's own crypto from the JWK.
+    let signer = SigningKey::new(args.alg, &encoding).map_err(|e| broken(e.to_string()))?;
+    let signature = signer.sign(probe).map_err(|e| broken(e.to_string()))?;
+    let signature = URL_SAFE_NO_PAD.encode(signature);
     match verify(&signature, probe, &decoding, args.alg) {
         Ok(true) => {}
         Ok(false) => return Err(broken("signature does not verify".to_owned())),

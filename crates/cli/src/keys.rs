@@ -4,9 +4,11 @@ use std::path::Path;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use credentialflow_core::jose::crypto::backend::digest;
+use credentialflow_core::jose::crypto::backend::rand::{SecureRandom, SystemRandom};
+use credentialflow_core::jose::crypto::backend::signature::{self, EcdsaKeyPair};
+use credentialflow_core::jose::sign::SigningKey;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
-use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use rsa::traits::PublicKeyParts;
 use serde_json::{json, Map, Value};
@@ -14,7 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::der::{self, KeyKind};
 use crate::error::CliError;
 
-/// RSA sizes keygen offers; ring signs with 2048 to 4096 bits.
+/// RSA sizes keygen offers; both backends sign with 2048 to 4096 bits.
 pub const RSA_BITS: [usize; 3] = [2048, 3072, 4096];
 
 /// A freshly generated key, in the forms keygen writes out.
@@ -64,21 +66,20 @@ pub fn generate(alg: Algorithm, rsa_bits: usize) -> Result<GeneratedKey, CliErro
         AlgorithmFamily::Ec => {
             let (signing, curve_oid, crv, coordinate_len) = match alg {
                 Algorithm::ES256 => {
-                    (&ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING, der::OID_P256, "P-256", 32)
+                    (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der::OID_P256, "P-256", 32)
                 }
                 Algorithm::ES384 => {
-                    (&ring::signature::ECDSA_P384_SHA384_FIXED_SIGNING, der::OID_P384, "P-384", 48)
+                    (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, der::OID_P384, "P-384", 48)
                 }
                 _ => return Err(unsupported(alg)),
             };
             let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &rng).map_err(random_failed)?;
-            let pair = EcdsaKeyPair::from_pkcs8(signing, pkcs8.as_ref(), &rng)
-                .map_err(|e| CliError::failed(format!("generated EC key unusable: {e}")))?;
-            let point = pair.public_key().as_ref();
+            let point = public_key(alg, EncodingKey::from_ec_der(pkcs8.as_ref()), "EC")?;
+            let point = point.as_slice();
             let xy = point
                 .strip_prefix(&[0x04])
                 .filter(|xy| xy.len() == 2 * coordinate_len)
-                .ok_or_else(|| CliError::failed("ring returned an unexpected EC point"))?;
+                .ok_or_else(|| CliError::failed("the backend returned an unexpected EC point"))?;
             let (x, y) = xy.split_at(coordinate_len);
             let jwk_members = members(json!({ "kty": "EC", "crv": crv, "x": b64(x), "y": b64(y) }));
             let public_spki = der::spki(der::OID_EC_PUBLIC_KEY, Some(curve_oid), point);
@@ -86,16 +87,15 @@ pub fn generate(alg: Algorithm, rsa_bits: usize) -> Result<GeneratedKey, CliErro
             Ok(GeneratedKey { material, jwk_members })
         }
         AlgorithmFamily::Ed => {
-            // ring only writes PKCS#8 v2; a v1 key built from a fresh seed is what OpenSSL
+            // The backends write PKCS#8 v2; a v1 key built from a fresh seed is what OpenSSL
             // writes and what every other tool (and jsonwebtoken's JWK export) reads.
             let mut seed = [0u8; 32];
             rng.fill(&mut seed).map_err(random_failed)?;
             let private_pkcs8 =
                 der::pkcs8(der::OID_ED25519, None, &der::tlv(der::OCTET_STRING, &seed));
             seed.fill(0);
-            let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&private_pkcs8)
-                .map_err(|e| CliError::failed(format!("generated Ed25519 key unusable: {e}")))?;
-            let public = pair.public_key().as_ref();
+            let public = public_key(alg, EncodingKey::from_ed_der(&private_pkcs8), "Ed25519")?;
+            let public = public.as_slice();
             let jwk_members = members(json!({ "kty": "OKP", "crv": "Ed25519", "x": b64(public) }));
             let public_spki = der::spki(der::OID_ED25519, None, public);
             Ok(GeneratedKey {
@@ -104,6 +104,12 @@ pub fn generate(alg: Algorithm, rsa_bits: usize) -> Result<GeneratedKey, CliErro
             })
         }
     }
+}
+
+/// The public half of a freshly generated key, through the same preparation `mint` uses.
+fn public_key(alg: Algorithm, key: EncodingKey, what: &str) -> Result<Vec<u8>, CliError> {
+    let unusable = || CliError::failed(format!("generated {what} key unusable"));
+    SigningKey::new(alg, &key).map_err(|_| unusable())?.public_key().ok_or_else(unusable)
 }
 
 fn generate_rsa(bits: usize) -> Result<GeneratedKey, CliError> {
@@ -152,11 +158,12 @@ pub fn thumbprint(jwk_members: &Map<String, Value>) -> String {
     // serde_json's map is ordered by key and prints compactly: exactly RFC 7638's canonical
     // form, since every member here is an ASCII string needing no escapes.
     let canonical = Value::Object(jwk_members.clone()).to_string();
-    b64(ring::digest::digest(&ring::digest::SHA256, canonical.as_bytes()).as_ref())
+    b64(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
 }
 
-/// Loads the key `mint` signs with: a raw secret for HS*, else a private key PEM.
-pub fn load_signing_key(path: &Path, alg: Algorithm) -> Result<EncodingKey, CliError> {
+/// Loads the key `mint` signs with (a raw secret for HS*, else a private key PEM), prepared
+/// for signing.
+pub fn load_signing_key(path: &Path, alg: Algorithm) -> Result<SigningKey, CliError> {
     let shown = path.display();
     let bytes = std::fs::read(path)
         .map_err(|e| CliError::failed(format!("cannot read key file {shown}: {e}")))?;
@@ -166,7 +173,7 @@ pub fn load_signing_key(path: &Path, alg: Algorithm) -> Result<EncodingKey, CliE
         }
         // Used byte for byte, so that e.g. a PEM public key can be used as an HMAC secret
         // to test alg-confusion defences.
-        return Ok(EncodingKey::from_secret(&bytes));
+        return prepare(EncodingKey::from_secret(&bytes), alg, &shown);
     }
 
     let blocks = pem::parse_many(&bytes)
@@ -211,10 +218,17 @@ pub fn load_signing_key(path: &Path, alg: Algorithm) -> Result<EncodingKey, CliE
         }
         other => return Err(CliError::failed(format!("{shown}: unsupported PEM type {other:?}"))),
     };
-    // Parse now, so a bad key is reported as such rather than as a signing failure.
-    (credentialflow_core::jose::crypto::RING_PROVIDER.signer_factory)(&alg, &key)
-        .map_err(|e| CliError::failed(format!("{shown} cannot sign {alg:?}: {e}")))?;
-    Ok(key)
+    prepare(key, alg, &shown)
+}
+
+/// Parses the key once, so a bad key is reported as such rather than as a signing failure.
+fn prepare(
+    key: EncodingKey,
+    alg: Algorithm,
+    shown: &dyn std::fmt::Display,
+) -> Result<SigningKey, CliError> {
+    SigningKey::new(alg, &key)
+        .map_err(|e| CliError::failed(format!("{shown} cannot sign {alg:?}: {e}")))
 }
 
 fn kind_fits(kind: KeyKind, alg: Algorithm) -> bool {
@@ -229,7 +243,7 @@ fn kind_fits(kind: KeyKind, alg: Algorithm) -> bool {
     }
 }
 
-/// Wraps a SEC1 `ECPrivateKey` in PKCS#8, which is all ring (and jsonwebtoken) read.
+/// Wraps a SEC1 `ECPrivateKey` in PKCS#8, which is all the backends (and jsonwebtoken) read.
 fn sec1_to_pkcs8(
     sec1: &[u8],
     alg: Algorithm,
@@ -250,7 +264,7 @@ fn sec1_to_pkcs8(
             "{shown} holds {}, which cannot sign {alg:?}",
             kind.describe()
         ))),
-        // Without named parameters the key is taken to be on --alg's curve; ring checks the
+        // Without named parameters the key is taken to be on --alg's curve; the backend checks the
         // embedded public key against the private scalar, so a wrong guess fails loudly.
         Some(_) => {
             let curve = if expected == KeyKind::P256 { der::OID_P256 } else { der::OID_P384 };
@@ -265,7 +279,7 @@ mod tests {
     use std::io::Write;
 
     fn setup() {
-        assert!(credentialflow_core::jose::crypto::install_ring_provider());
+        assert!(credentialflow_core::jose::crypto::install_provider());
     }
 
     fn file_with(contents: &[u8]) -> tempfile::NamedTempFile {
@@ -321,9 +335,8 @@ mod tests {
     #[test]
     fn sec1_keys_without_a_curve_name_load() {
         setup();
-        let rng = SystemRandom::new();
-        let signing = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &rng).expect("keygen");
+        let signing = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &SystemRandom::new()).expect("keygen");
         let mut outer = der::Reader::new(pkcs8.as_ref());
         let mut fields = der::Reader::new(outer.read(der::SEQUENCE).expect("PKCS#8"));
         fields.read(der::INTEGER).expect("version");
@@ -332,7 +345,7 @@ mod tests {
         let pem = pem_text("EC PRIVATE KEY", sec1);
         let key = load_signing_key(file_with(pem.as_bytes()).path(), Algorithm::ES256)
             .expect("a SEC1 key loads");
-        assert!(jsonwebtoken::crypto::sign(b"m", &key, Algorithm::ES256).is_ok());
+        assert!(key.sign(b"m").is_ok());
         // Taken for P-384 it does not parse.
         assert!(load_error(pem.as_bytes(), Algorithm::ES384).contains("cannot sign ES384"));
     }

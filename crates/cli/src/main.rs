@@ -35,8 +35,10 @@ fn report(error: &CliError) -> ExitCode {
 
 fn run(args: Vec<String>) -> Result<(), CliError> {
     let command = cli::parse(args)?;
-    if !credentialflow_core::jose::crypto::install_ring_provider() {
-        return Err(CliError::failed("internal error: the ring crypto provider is not in force"));
+    // keygen's self-test goes through jsonwebtoken's JWK helpers and its crypto: make them use
+    // this build's backend (with ring, jsonwebtoken has no provider of its own).
+    if !credentialflow_core::jose::crypto::install_provider() {
+        return Err(CliError::failed("internal error: the crypto provider is not in force"));
     }
     let output = match command {
         Command::Help(None) => cli::USAGE.to_owned(),

@@ -2,8 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use credentialflow_core::jose::sign;
 use serde_json::{Map, Value};
 
 use crate::cli::{MintAlg, MintArgs};
@@ -17,24 +16,22 @@ pub type JsonObject = Map<String, Value>;
 pub fn run(args: &MintArgs) -> Result<String, CliError> {
     let now = unix_now()?;
     let (header, claims) = build(args, now)?;
-    // The JWS is assembled here rather than with jsonwebtoken::encode, whose typed Header
-    // cannot carry the odd headers (a wrong alg, a numeric typ) that tests need.
-    let encode_part = |part: JsonObject| {
+    // jsonwebtoken's typed Header cannot carry the odd headers (a wrong alg, a numeric typ)
+    // that tests need: the core's minting helper takes the JSON as written.
+    let to_json = |part: JsonObject| {
         serde_json::to_vec(&Value::Object(part))
-            .map(|json| URL_SAFE_NO_PAD.encode(json))
             .map_err(|e| CliError::failed(format!("cannot serialise the token: {e}")))
     };
-    let signing_input = format!("{}.{}", encode_part(header)?, encode_part(claims)?);
-    let signature = match (args.alg, &args.key) {
+    let (header, claims) = (to_json(header)?, to_json(claims)?);
+    match (args.alg, &args.key) {
         (MintAlg::Signed(alg), Some(path)) => {
             let key = load_signing_key(path, alg)?;
-            jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, alg)
-                .map_err(|e| CliError::failed(format!("signing failed: {e}")))?
+            sign::mint(&header, &claims, &key)
+                .map_err(|e| CliError::failed(format!("{e} ({alg:?})")))
         }
-        (MintAlg::None, _) => String::new(),
-        (MintAlg::Signed(_), None) => return Err(CliError::usage("mint needs --key")),
-    };
-    Ok(format!("{signing_input}.{signature}"))
+        (MintAlg::None, _) => Ok(sign::unsigned(&header, &claims)),
+        (MintAlg::Signed(_), None) => Err(CliError::usage("mint needs --key")),
+    }
 }
 
 /// The current time in whole seconds since the epoch.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use credentialflow_core::jose::crypto::install_ring_provider;
+use credentialflow_core::jose::crypto::install_provider;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{JwkSet, ThumbprintHash};
 use jsonwebtoken::{decode, decode_header, Algorithm, AlgorithmFamily, DecodingKey, Validation};
@@ -93,7 +93,7 @@ fn validation(alg: Algorithm) -> Validation {
 
 /// keygen, mint, verify (PEM and JWKS), expire and inspect for one algorithm.
 fn round_trip(alg: Algorithm) {
-    assert!(install_ring_provider());
+    assert!(install_provider());
     let name = format!("{alg:?}");
     let temp = tempfile::tempdir().expect("temp dir");
     let dir: PathBuf = temp.path().join("nested").join("keys");
@@ -273,7 +273,7 @@ fn odd_tokens_for_negative_tests() {
 #[test]
 fn hmac_with_a_public_key_as_secret() {
     // The classic alg-confusion token: HS256 keyed with the RSA/EC public key file's bytes.
-    assert!(install_ring_provider());
+    assert!(install_provider());
     let temp = es256_dir();
     let public = temp.path().join("public.pem");
     let token =

@@ -1,12 +1,14 @@
 //! Criterion benchmarks of the per-request work in `credentialflow-core`.
 //!
-//! Run: `cargo bench -p credentialflow-core --bench core` (add a filter, e.g. `-- verify/`).
+//! Run: `cargo bench -p credentialflow-core --bench core` (add a filter, e.g. `-- verify/`);
+//! on ring: `cargo bench -p credentialflow-core --no-default-features --features ring ...`.
 //! Groups:
 //!   extract/bearer           `Authorization: Bearer` parsing (`bearer_token`)
 //!   jws_parse/ALG            split + header decode + signature canonicality (`jws::parse`)
-//!   ring_verify/ALG          ring alone, key and signature already decoded: the floor
-//!   verify/ALG               `Verifier::verify`: parse, key choice, jsonwebtoken provider,
-//!                            ring, claims decode (our overhead = verify - ring_verify)
+//!   sig_verify/ALG           the prepared key's signature check alone (`PreparedVerifier`,
+//!                            key and signature already decoded): the backend's floor
+//!   verify/ALG               `Verifier::verify`: parse, key choice, signature check,
+//!                            claims decode (our overhead = verify - sig_verify)
 //!   cache_hit/ALG            `AccessRules::decide` with a warm `TokenCache` and issuer, audience,
 //!                            scope policy: the steady state of a repeated token
 //!   cache_hit_forward/ES256  the same plus two forwarded claims (`sub`, custom `email`)
@@ -24,11 +26,12 @@ use credentialflow_core::jose::jws;
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
 use credentialflow_core::{AccessRules, Algorithm, ForwardedClaim, Policy, TokenCache, Verifier};
 use criterion::{criterion_group, criterion_main, Criterion};
-use ring::signature::{self, UnparsedPublicKey};
 use serde_json::json;
 
 mod common;
-use common::{b64, fixtures, mint, unix_now, Fixture, SigningKey, BENCH_SECRET};
+use common::{b64, fixtures, mint, unix_now, Fixture, BENCH_SECRET};
+use credentialflow_core::jose::crypto::{backend, PreparedVerifier, BACKEND_NAME};
+use credentialflow_core::jose::sign::SigningKey;
 
 const ISSUER: &str = "https://issuer.bench.example";
 const AUDIENCE: &str = "bench-api";
@@ -48,8 +51,8 @@ fn claims(now: i64, n: usize) -> serde_json::Value {
 
 fn signing_key(f: &Fixture) -> SigningKey {
     match f.alg {
-        Algorithm::HS256 => SigningKey::new(f.alg, BENCH_SECRET),
-        _ => SigningKey::new(f.alg, f.private_pem),
+        Algorithm::HS256 => common::signing_key(f.alg, BENCH_SECRET),
+        _ => common::signing_key(f.alg, f.private_pem),
     }
 }
 
@@ -75,25 +78,20 @@ fn guard(verifier: Arc<Verifier>, forwarded: Vec<ForwardedClaim>) -> AccessRules
     AccessRules::new(verifier, policy(), None, forwarded, MAX_TOKEN_SIZE)
 }
 
-/// ring's own verification with everything decoded up front: what no JWT library can beat.
-fn ring_verify(alg: Algorithm, key: &SigningKey, public: &[u8], msg: &[u8], sig: &[u8]) -> bool {
-    let alg: &dyn signature::VerificationAlgorithm = match alg {
-        Algorithm::HS256 => {
-            let SigningKey::Hmac(key) = key else { unreachable!() };
-            return ring::hmac::verify(key, msg, sig).is_ok();
+/// The fixture's public key, prepared as the module prepares it at config time.
+fn prepared_verifier(f: &Fixture) -> PreparedVerifier {
+    let key = match f.alg {
+        Algorithm::HS256 => jsonwebtoken::DecodingKey::from_secret(BENCH_SECRET),
+        _ => {
+            let loaded = parse_key_file(f.public_pem, Some(KeyFormat::Pem)).expect("fixture");
+            loaded.keys.into_iter().next().expect("one key").key
         }
-        Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-        Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
-        Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
-        Algorithm::EdDSA => &signature::ED25519,
-        other => unimplemented!("{other}"),
     };
-    UnparsedPublicKey::new(alg, public).verify(msg, sig).is_ok()
+    PreparedVerifier::new(f.alg.to_jsonwebtoken(), &key).expect("a usable key")
 }
 
 fn benches(c: &mut Criterion) {
-    assert!(credentialflow_core::jose::crypto::install_ring_provider());
+    eprintln!("crypto backend: {BACKEND_NAME}");
     let now = unix_now();
     let fixtures = fixtures();
 
@@ -146,17 +144,16 @@ fn benches(c: &mut Criterion) {
         group.finish();
     }
 
-    // Signature verification: ring alone, then ours.
-    let mut group = c.benchmark_group("ring_verify");
+    // Signature verification: the prepared key alone, then the whole verifier.
+    let mut group = c.benchmark_group("sig_verify");
     for f in &fixtures {
-        let key = signing_key(f);
-        let token = mint(f.alg, &key, None, &claims(now, 1));
+        let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
         let (msg, sig) = token.rsplit_once('.').unwrap();
         let sig = credentialflow_core::jose::b64::decode(sig.as_bytes()).unwrap();
-        let public = key.public_key();
-        assert!(ring_verify(f.alg, &key, &public, msg.as_bytes(), &sig));
+        let verifier = prepared_verifier(f);
+        assert!(verifier.verify_signature(msg.as_bytes(), &sig));
         group.bench_function(f.alg.name(), |b| {
-            b.iter(|| ring_verify(f.alg, &key, &public, black_box(msg.as_bytes()), &sig))
+            b.iter(|| verifier.verify_signature(black_box(msg.as_bytes()), &sig))
         });
     }
     group.finish();
@@ -236,21 +233,21 @@ fn benches(c: &mut Criterion) {
 
     // JWKS: 20 ES256 keys with kids; the token names the last one.
     {
-        let rng = ring::rand::SystemRandom::new();
+        let rng = backend::rand::SystemRandom::new();
         let mut jwks = Vec::new();
         let mut last = None;
         for i in 0..20 {
-            let pkcs8 = signature::EcdsaKeyPair::generate_pkcs8(
-                &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            let pkcs8 = backend::signature::EcdsaKeyPair::generate_pkcs8(
+                &backend::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
                 &rng,
             )
             .unwrap();
-            let pem = format!(
-                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pkcs8.as_ref())
-            );
-            let key = SigningKey::new(Algorithm::ES256, pem.as_bytes());
-            let point = key.public_key();
+            let key = SigningKey::new(
+                Algorithm::ES256.to_jsonwebtoken(),
+                &jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+            )
+            .unwrap();
+            let point = key.public_key().unwrap();
             jwks.push(json!({
                 "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256",
                 "kid": format!("key-{i:02}"),

@@ -1,7 +1,7 @@
 //! Not a benchmark: a bulk token minter for `scripts/bench.sh` (pools of distinct valid tokens
 //! for the `rotate` scenarios and the 100,000-entry memory test). The CLI spawns one process
-//! and re-parses the private key per token; this signs thousands per second with one parsed
-//! key (ring), even for RSA.
+//! and re-parses the private key per token; this signs thousands per second with one prepared
+//! key (the core's minting helper), even for RSA.
 //!
 //! Run: cargo bench -p credentialflow-core --bench mint_batch -- \
 //!        --alg ES256 --key DIR/private.pem --count 12000 --out tokens.txt \
@@ -14,7 +14,7 @@ use credentialflow_core::Algorithm;
 use serde_json::json;
 
 mod common;
-use common::{mint, unix_now, SigningKey};
+use common::{mint, signing_key, unix_now};
 
 fn main() {
     let mut alg = None;
@@ -44,7 +44,7 @@ fn main() {
     }
     let alg = alg.expect("--alg is required");
     let key_bytes = std::fs::read(key.expect("--key is required")).expect("reading --key");
-    let key = SigningKey::new(alg, &key_bytes);
+    let key = signing_key(alg, &key_bytes);
     let now = unix_now();
     let out = out.expect("--out is required");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&out).expect("creating --out"));

@@ -1,9 +1,12 @@
-//! Naming a token in a log line without writing the token.
+//! Naming a token in a log line without writing the token, and configuration content by a
+//! stable identity.
+
+use crate::jose::crypto::backend::digest;
 
 /// A short name for a token in logs, never the token itself: 8 hex digits of its SHA-256.
 pub fn fingerprint(raw: &[u8]) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, raw);
-    digest.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect()
+    let digest = digest::digest(&digest::SHA256, raw);
+    digest.as_ref().iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -19,7 +22,7 @@ mod tests {
 /// every worker and after a reload, so it can key state that workers share and that outlives a
 /// reload; different content (another key, algorithm or name) gives another.
 pub(crate) fn content_id<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
-    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut context = digest::Context::new(&digest::SHA256);
     for part in parts {
         context.update(&(part.len() as u64).to_be_bytes());
         context.update(part);

@@ -202,17 +202,15 @@ impl AccessRules {
 mod tests {
     use super::*;
     use crate::defaults;
-    use crate::jose::b64;
     use crate::jose::keys::{parse_key_file, KeyFormat};
+    use crate::jose::sign;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
     fn hs256(claims: &str) -> String {
-        let signing_input =
-            format!("{}.{}", b64::encode(br#"{"alg":"HS256"}"#), b64::encode(claims.as_bytes()));
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, SECRET);
-        let tag = ring::hmac::sign(&key, signing_input.as_bytes());
-        format!("{signing_input}.{}", b64::encode(tag.as_ref()))
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET);
+        let key = sign::SigningKey::new(jsonwebtoken::Algorithm::HS256, &key).expect("HS256 key");
+        sign::mint(br#"{"alg":"HS256"}"#, claims.as_bytes(), &key).expect("signs")
     }
 
     fn verifier() -> Arc<Verifier> {

@@ -5,7 +5,7 @@ use jsonwebtoken::DecodingKeyKind;
 use crate::fingerprint::content_id;
 use crate::jose::alg::{Algorithm, AlgorithmSet, KeyFamily};
 use crate::jose::claims::Claims;
-use crate::jose::crypto::RingVerifier;
+use crate::jose::crypto::PreparedVerifier;
 use crate::jose::header::HeaderMemo;
 use crate::jose::keys::{kid_matches, VerifyKey};
 use crate::jose::{b64, jws};
@@ -33,7 +33,7 @@ pub enum VerifierError {
     /// An allowed HMAC algorithm needs a longer secret than any configured one.
     #[error("no configured HMAC secret is long enough for {0} (at least {1} bytes required)")]
     SecretTooShortFor(&'static str, usize),
-    /// ring refused a key.
+    /// The crypto backend refused a key.
     #[error("a key cannot be used for {0}: {1}")]
     UnusableKey(&'static str, String),
 }
@@ -42,7 +42,7 @@ pub enum VerifierError {
 struct PreparedKey {
     kid: Option<Box<str>>,
     alg: Algorithm,
-    verifier: RingVerifier,
+    verifier: PreparedVerifier,
 }
 
 impl PreparedKey {
@@ -88,7 +88,6 @@ pub struct Verifier {
 impl Verifier {
     /// Builds a verifier. `allowed: None` allows every algorithm the keys can verify.
     pub fn new(keys: Vec<VerifyKey>, allowed: Option<AlgorithmSet>) -> Result<Self, VerifierError> {
-        crate::jose::crypto::install_ring_provider();
         if keys.is_empty() {
             return Err(VerifierError::NoKeys);
         }
@@ -111,7 +110,7 @@ impl Verifier {
         let mut prepared = Vec::new();
         for key in &keys {
             for alg in key.algorithms().intersection(algorithms).iter() {
-                let verifier = RingVerifier::new(alg.to_jsonwebtoken(), &key.key)
+                let verifier = PreparedVerifier::new(alg.to_jsonwebtoken(), &key.key)
                     .map_err(|e| VerifierError::UnusableKey(alg.name(), e.to_string()))?;
                 prepared.push(PreparedKey { kid: key.kid.clone(), alg, verifier });
             }
@@ -172,8 +171,11 @@ impl Verifier {
 mod tests {
     use std::cell::RefCell;
 
-    use ring::rand::SystemRandom;
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use jsonwebtoken::EncodingKey;
+
+    use crate::jose::crypto::backend::rand::SystemRandom;
+    use crate::jose::crypto::backend::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use crate::jose::sign::{self, SigningKey};
 
     use super::*;
     use crate::jose::keys::{parse_key_file, KeyFormat};
@@ -210,38 +212,43 @@ mod tests {
 
     enum Signer {
         Hmac(&'static [u8]),
-        Ec(Box<EcdsaKeyPair>),
+        Ec(P256),
     }
 
     impl Signer {
-        fn sign(&self, alg: Algorithm, message: &[u8]) -> Vec<u8> {
-            match self {
+        /// The key for a token whose header says `alg`; an HMAC secret MACs with HS256 under
+        /// any other family's name (the algorithm-confusion cases).
+        fn key(&self, alg: Algorithm) -> SigningKey {
+            let (alg, key) = match self {
                 Signer::Hmac(secret) => {
-                    let hmac = match alg {
-                        Algorithm::HS384 => ring::hmac::HMAC_SHA384,
-                        Algorithm::HS512 => ring::hmac::HMAC_SHA512,
-                        _ => ring::hmac::HMAC_SHA256,
-                    };
-                    ring::hmac::sign(&ring::hmac::Key::new(hmac, secret), message).as_ref().to_vec()
+                    let alg = if alg.family() == KeyFamily::Hmac { alg } else { Algorithm::HS256 };
+                    (alg, EncodingKey::from_secret(secret))
                 }
-                Signer::Ec(pair) => {
-                    let signature = pair.sign(&SystemRandom::new(), message);
-                    signature.expect("ECDSA signing").as_ref().to_vec()
-                }
-            }
+                Signer::Ec(pair) => (alg, EncodingKey::from_ec_der(&pair.pkcs8)),
+            };
+            SigningKey::new(alg.to_jsonwebtoken(), &key).expect("a signing key")
         }
     }
 
-    fn p256() -> EcdsaKeyPair {
-        let (alg, rng) = (&ECDSA_P256_SHA256_FIXED_SIGNING, SystemRandom::new());
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(alg, &rng).expect("P-256 key generation");
-        EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng).expect("own key")
+    /// A P-256 key pair: PKCS#8 and the uncompressed public point.
+    struct P256 {
+        pkcs8: Vec<u8>,
+        point: Vec<u8>,
+    }
+
+    fn p256() -> P256 {
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .expect("P-256 key generation");
+        let enc = EncodingKey::from_ec_der(pkcs8.as_ref());
+        let key = SigningKey::new(jsonwebtoken::Algorithm::ES256, &enc).expect("own key");
+        let point = key.public_key().expect("an EC key has a public key");
+        P256 { pkcs8: pkcs8.as_ref().to_vec(), point }
     }
 
     /// A JWK for a P-256 public key (uncompressed point: 0x04, x, y).
-    fn ec_jwk(kid: &str, pair: &EcdsaKeyPair) -> String {
-        let point = pair.public_key().as_ref();
-        let (x, y) = point.get(1..).unwrap_or_default().split_at(32);
+    fn ec_jwk(kid: &str, pair: &P256) -> String {
+        let (x, y) = pair.point.get(1..).unwrap_or_default().split_at(32);
         format!(
             r#"{{"kty":"EC","crv":"P-256","kid":"{kid}","x":"{}","y":"{}"}}"#,
             b64::encode(x),
@@ -257,15 +264,12 @@ mod tests {
     fn mint(alg: Algorithm, kid: Option<&str>, claims: &str, signer: &Signer) -> String {
         let kid = kid.map(|kid| format!(r#","kid":"{kid}""#)).unwrap_or_default();
         let header = format!(r#"{{"alg":"{}"{kid}}}"#, alg.name());
-        let signing_input =
-            format!("{}.{}", b64::encode(header.as_bytes()), b64::encode(claims.as_bytes()));
-        let signature = signer.sign(alg, signing_input.as_bytes());
-        format!("{signing_input}.{}", b64::encode(&signature))
+        sign::mint(header.as_bytes(), claims.as_bytes(), &signer.key(alg)).expect("signs")
     }
 
     /// The configured keys, in order: a JWKS (h1, h2, p, e1, e2), a secret and an RSA PEM key
     /// (neither with a `kid`).
-    fn keys(e1: &EcdsaKeyPair, e2: &EcdsaKeyPair) -> Vec<VerifyKey> {
+    fn keys(e1: &P256, e2: &P256) -> Vec<VerifyKey> {
         let jwks = format!(
             r#"{{"keys":[{},{},{},{},{}]}}"#,
             oct_jwk("h1", H1, None),
@@ -291,7 +295,7 @@ mod tests {
         use Rejection::{BadSignature, NoMatchingKey};
         let (e1, e2) = (p256(), p256());
         let verifier = Verifier::new(keys(&e1, &e2), None).expect("verifier");
-        let (e1, e2) = (Signer::Ec(Box::new(e1)), Signer::Ec(Box::new(e2)));
+        let (e1, e2) = (Signer::Ec(e1), Signer::Ec(e2));
         let (h1, h2, h3, pinned) =
             (Signer::Hmac(H1), Signer::Hmac(H2), Signer::Hmac(H3), Signer::Hmac(PINNED));
         let unknown = Signer::Hmac(&[9; 64]);

@@ -1,8 +1,8 @@
 //! The JOSE layer (RFC 7515, 7517, 7518, 7519): what a token and a key *are*, with no policy
 //! in it. Splitting and decoding a compact JWS (`jws`, `b64`), strict JSON (`json`), the typed
 //! header and claims (`header`, `claims`), keys from PEM, DER and JWKS (`keys`, `der`), the
-//! algorithms (`alg`) and the cryptography per family (`crypto`). Whether a token is
-//! acceptable at a location is decided outside this module.
+//! algorithms (`alg`), the cryptography per family (`crypto`) and minting a token (`sign`).
+//! Whether a token is acceptable at a location is decided outside this module.
 
 pub mod alg;
 pub mod b64;
@@ -13,3 +13,4 @@ pub mod header;
 pub mod json;
 pub mod jws;
 pub mod keys;
+pub mod sign;

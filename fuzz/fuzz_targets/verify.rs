@@ -9,6 +9,7 @@
 use credentialflow_core::claims_view::ClaimsView;
 use credentialflow_core::reject::Rejection;
 use credentialflow_core::credential::is_b64token;
+use credentialflow_core::jose::header::HeaderMemo;
 use credentialflow_core::jose::jws;
 use credentialflow_core::{TokenCache, VerifiedToken};
 use credentialflow_fuzz::{
@@ -28,11 +29,12 @@ fuzz_target!(|data: &[u8]| {
 
 fn check(token: &[u8]) {
     let guard = guard();
-    if let Ok(parsed) = jws::parse(token) {
+    let memo = &mut HeaderMemo::default();
+    if let Ok(parsed) = jws::parse(token, memo) {
         assert!(token.starts_with(parsed.signing_input));
         assert_eq!(jws::payload_segment(token), Some(parsed.payload_segment));
     }
-    let verified = guard.verifier.verify(token);
+    let verified = guard.verifier.verify(token, memo);
     if let Ok(token_ok) = &verified {
         assert_eq!(token_ok.claims.token(), token);
         let view = ClaimsView::new(token_ok);

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use credentialflow_core::credential::bearer_token;
 use credentialflow_core::defaults::MAX_TOKEN_SIZE;
+use credentialflow_core::jose::header::HeaderMemo;
 use credentialflow_core::jose::jws;
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
 use credentialflow_core::{AccessRules, Algorithm, ForwardedClaim, Policy, TokenCache, Verifier};
@@ -108,7 +109,8 @@ fn benches(c: &mut Criterion) {
     for f in fixtures.iter().filter(|f| matches!(f.alg, Algorithm::ES256 | Algorithm::RS256)) {
         let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
         group.bench_function(f.alg.name(), |b| {
-            b.iter(|| jws::parse(black_box(token.as_bytes())).unwrap().signing_input.len())
+            let memo = &mut HeaderMemo::default();
+            b.iter(|| jws::parse(black_box(token.as_bytes()), memo).unwrap().signing_input.len())
         });
     }
     group.finish();
@@ -161,9 +163,10 @@ fn benches(c: &mut Criterion) {
     for f in &fixtures {
         let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
         let verifier = verifier(f);
-        verifier.verify(token.as_bytes()).expect("fixture token verifies");
+        let memo = &mut HeaderMemo::default();
+        verifier.verify(token.as_bytes(), memo).expect("fixture token verifies");
         group.bench_function(f.alg.name(), |b| {
-            b.iter(|| verifier.verify(black_box(token.as_bytes())).unwrap())
+            b.iter(|| verifier.verify(black_box(token.as_bytes()), memo).unwrap())
         });
     }
     group.finish();
@@ -262,13 +265,14 @@ fn benches(c: &mut Criterion) {
         let key = last.unwrap();
         let token = mint(Algorithm::ES256, &key, Some("key-19"), &claims(now, 1));
         let unknown = mint(Algorithm::ES256, &key, Some("key-99"), &claims(now, 1));
-        verifier.verify(token.as_bytes()).unwrap();
-        assert!(verifier.verify(unknown.as_bytes()).is_err());
+        let memo = &mut HeaderMemo::default();
+        verifier.verify(token.as_bytes(), memo).unwrap();
+        assert!(verifier.verify(unknown.as_bytes(), memo).is_err());
         c.bench_function("jwks/kid_lookup_20_keys_unknown_kid", |b| {
-            b.iter(|| verifier.verify(black_box(unknown.as_bytes())).is_err())
+            b.iter(|| verifier.verify(black_box(unknown.as_bytes()), memo).is_err())
         });
         c.bench_function("jwks/verify_ES256_kid_19_of_20", |b| {
-            b.iter(|| verifier.verify(black_box(token.as_bytes())).unwrap())
+            b.iter(|| verifier.verify(black_box(token.as_bytes()), memo).unwrap())
         });
         let guard = guard(Arc::new(verifier), Vec::new());
         let mut cache = TokenCache::new(10_000);

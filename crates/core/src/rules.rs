@@ -154,7 +154,7 @@ impl AccessRules {
         let id = self.cache_id;
         let (token, cache_hit) = match cache.get(id, raw, now) {
             Some(token) => (token, true),
-            None => match self.verifier.verify_remembering(raw, cache.header_memo()) {
+            None => match self.verifier.verify(raw, cache.header_memo()) {
                 Ok(token) => {
                     let token = self.with_stored_claims(token);
                     cache.insert(id, token.clone(), now);

@@ -131,17 +131,9 @@ impl Verifier {
 
     /// Verifies the signature, then decodes and types the claims. At most one signature check
     /// per configured key; claims are not even decoded unless the signature verifies.
-    pub fn verify(&self, token: &[u8]) -> Result<VerifiedToken, Rejection> {
-        self.verify_remembering(token, &mut HeaderMemo::default())
-    }
-
-    /// [`Verifier::verify`], with the JOSE header taken from or kept in `memo`.
-    pub fn verify_remembering(
-        &self,
-        token: &[u8],
-        memo: &mut HeaderMemo,
-    ) -> Result<VerifiedToken, Rejection> {
-        let jws = jws::parse_remembering(token, memo)?;
+    /// The JOSE header is taken from or kept in `memo` (the worker's; a test's own).
+    pub fn verify(&self, token: &[u8], memo: &mut HeaderMemo) -> Result<VerifiedToken, Rejection> {
+        let jws = jws::parse(token, memo)?;
         let alg = jws.header.alg;
         if !self.algorithms.contains(alg) {
             return Err(Rejection::AlgorithmNotAllowed);
@@ -195,7 +187,7 @@ mod tests {
         token: &str,
     ) -> (Result<(), Rejection>, Vec<(String, Algorithm)>) {
         CHECKED.with_borrow_mut(Vec::clear);
-        let outcome = verifier.verify(token.as_bytes()).map(|_| ());
+        let outcome = verifier.verify(token.as_bytes(), &mut HeaderMemo::default()).map(|_| ());
         let checked = CHECKED.with_borrow_mut(std::mem::take);
         let named =
             checked.into_iter().map(|(kid, alg)| (kid.as_deref().unwrap_or("-").to_string(), alg));
@@ -463,7 +455,8 @@ mod tests {
             assert_eq!((outcome, checked.len()), (expected, 1), "{claims}");
         }
         let token = mint(Algorithm::HS256, Some("k"), r#"{"sub":"s"}"#, &good);
-        let verified = verifier.verify(token.as_bytes()).expect("verifies");
+        let verified =
+            verifier.verify(token.as_bytes(), &mut HeaderMemo::default()).expect("verifies");
         assert_eq!(
             (verified.alg, verified.claims.sub(), verified.claims.kid()),
             (Algorithm::HS256, Some("s"), Some("k"))

@@ -30,6 +30,7 @@ mod tests {
     use jsonwebtoken::{Algorithm, EncodingKey};
 
     use super::*;
+    use crate::jose::header::HeaderMemo;
     use crate::jose::jws;
 
     #[test]
@@ -37,7 +38,8 @@ mod tests {
         let key = SigningKey::new(Algorithm::HS256, &EncodingKey::from_secret(&[7; 32]))
             .expect("an HMAC key");
         let token = mint(br#"{"alg":"HS256","kid":"k"}"#, br#"{"sub":"a"}"#, &key).expect("signs");
-        let parsed = jws::parse(token.as_bytes()).expect("a compact JWS");
+        let parsed =
+            jws::parse(token.as_bytes(), &mut HeaderMemo::default()).expect("a compact JWS");
         assert_eq!(parsed.header.kid.as_deref(), Some("k"));
         assert_eq!(
             parsed.signing_input,

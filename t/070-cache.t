@@ -30,7 +30,7 @@ hello
 
 
 
-=== TEST 2: credentialflow_cache_size 0 turns the worker's cache off (the shared zone still serves)
+=== TEST 2: credentialflow_cache_size 0 turns the cache off
 --- http_config
     credentialflow_cache_size 0;
 --- config
@@ -50,7 +50,7 @@ hello
 --- error_code eval
 [200, 200]
 --- response_headers eval
-["X-Cache: [miss]", "X-Cache: [shared]"]
+["X-Cache: [miss]", "X-Cache: [miss]"]
 
 
 

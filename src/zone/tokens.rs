@@ -203,7 +203,7 @@ pub struct ShmTokens {
 
 /// What a store found worth logging once the lock is released.
 enum Note {
-    None,
+    Quiet,
     Full(usize),
 }
 
@@ -345,7 +345,7 @@ impl SharedTokens for ShmTokens {
                 table.full_logged_at = now;
                 return Note::Full(table.len);
             }
-            Note::None
+            Note::Quiet
         });
         if let Note::Full(len) = note {
             let message = format!(

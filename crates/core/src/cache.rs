@@ -34,7 +34,8 @@ struct Slot {
     older: u32,
 }
 
-/// The cache; `capacity == 0` turns it off (the header memo stays).
+/// The cache; `capacity == 0` turns caching off, the shared level's included (the header
+/// memo stays): a worker that caches nothing itself asks no one else either.
 pub struct TokenCache {
     /// The last few JOSE headers parsed on a miss (see [`HeaderMemo`]).
     headers: HeaderMemo,
@@ -109,6 +110,9 @@ impl TokenCache {
         token: &[u8],
         now: i64,
     ) -> Option<VerifiedToken> {
+        if self.capacity == 0 {
+            return None;
+        }
         let found = self.shared.as_ref()?.get(verifier_id, token, now)?;
         if found.claims.token() != token || found.claims.exp().is_none_or(|exp| now >= exp) {
             return None;
@@ -120,7 +124,7 @@ impl TokenCache {
     /// Gives a fresh verification to the second level (tokens without `exp`, or past it, are
     /// not kept, as here).
     pub fn shared_put(&self, verifier_id: u64, verified: &VerifiedToken, now: i64) {
-        if verified.claims.exp().is_none_or(|exp| now >= exp) {
+        if self.capacity == 0 || verified.claims.exp().is_none_or(|exp| now >= exp) {
             return;
         }
         if let Some(shared) = &self.shared {

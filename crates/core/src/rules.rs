@@ -372,15 +372,16 @@ mod tests {
         }
     }
 
+    /// A worker's cache of `l1` entries, attached to `store`.
+    fn worker(store: &std::rc::Rc<InMemorySharedTokens>, l1: usize) -> TokenCache {
+        let mut cache = TokenCache::new(l1);
+        cache.set_shared(Some(Box::new(SharedHandle(std::rc::Rc::clone(store)))));
+        cache
+    }
+
     fn workers(n: usize, l1: usize) -> (std::rc::Rc<InMemorySharedTokens>, Vec<TokenCache>) {
         let store = std::rc::Rc::new(InMemorySharedTokens::new(64));
-        let caches = (0..n)
-            .map(|_| {
-                let mut cache = TokenCache::new(l1);
-                cache.set_shared(Some(Box::new(SharedHandle(std::rc::Rc::clone(&store)))));
-                cache
-            })
-            .collect();
+        let caches = (0..n).map(|_| worker(&store, l1)).collect();
         (store, caches)
     }
 
@@ -410,13 +411,11 @@ mod tests {
         let hit = rules.decide(token.as_bytes(), c, 0).verdict.unwrap();
         assert_eq!(sent(&hit), [("X-email", "a@b")]);
         assert_eq!(hit.token.claims.stored("email"), Some(Some("a@b")));
-        // With the worker's own cache off, every request asks the shared one.
+        // credentialflow_cache_size 0 turns caching off, the shared level's included.
         let (store, mut off) = workers(2, 0);
         assert_eq!(outcome(&rules, &token, &mut off[0], 0), (false, false, true));
-        for _ in 0..3 {
-            assert_eq!(outcome(&rules, &token, &mut off[1], 0), (true, true, true));
-        }
-        assert_eq!(store.puts.get(), 1);
+        assert_eq!(outcome(&rules, &token, &mut off[1], 0), (false, false, true));
+        assert_eq!((store.puts.get(), store.len()), (0, 0));
     }
 
     #[test]
@@ -444,23 +443,25 @@ mod tests {
         let token = hs256(r#"{"sub":"s","exp":100}"#);
         let other = hs256(r#"{"sub":"mallory","exp":100}"#);
         let rules = forwarding(&verifier(), &[], &[]);
-        let (store, mut caches) = workers(2, 0);
+        // A new worker for every request: its own cache is empty, so the shared one answers.
+        let store = std::rc::Rc::new(InMemorySharedTokens::new(64));
         let id = rules.cache_id;
-        assert!(rules.decide(other.as_bytes(), &mut caches[0], 0).verdict.is_ok());
-        let other_record = rules.decide(other.as_bytes(), &mut caches[1], 0).verdict.unwrap();
-        let other_record = other_record.token.claims.record().to_vec();
+        assert!(rules.decide(other.as_bytes(), &mut worker(&store, 8), 0).verdict.is_ok());
+        let other_record = rules.decide(other.as_bytes(), &mut worker(&store, 8), 0);
+        assert!(other_record.shared_hit);
+        let other_record = other_record.verdict.unwrap().token.claims.record().to_vec();
         // Another token's record under this token's key: not served, verified instead.
         store.overwrite(id, token.as_bytes(), 0, &other_record);
-        let d = rules.decide(token.as_bytes(), &mut caches[1], 0);
+        let d = rules.decide(token.as_bytes(), &mut worker(&store, 8), 0);
         assert!(!d.cache_hit && d.verdict.unwrap().token.claims.sub() == Some("s"));
         // Damaged bytes and unknown algorithms: not served.
         let good = store.get(id, token.as_bytes(), 0).unwrap();
         let mut torn = good.claims.record().to_vec();
         torn.truncate(torn.len() - 1);
         store.overwrite(id, token.as_bytes(), 0, &torn);
-        assert_eq!(outcome(&rules, &token, &mut caches[1], 0), (false, false, true));
+        assert_eq!(outcome(&rules, &token, &mut worker(&store, 8), 0), (false, false, true));
         store.overwrite(id, token.as_bytes(), 200, good.claims.record());
-        assert_eq!(outcome(&rules, &token, &mut caches[1], 0), (false, false, true));
+        assert_eq!(outcome(&rules, &token, &mut worker(&store, 8), 0), (false, false, true));
         // An algorithm the location does not allow: not served.
         store.overwrite(
             id,
@@ -468,19 +469,22 @@ mod tests {
             alg_code(crate::Algorithm::RS256),
             good.claims.record(),
         );
-        assert_eq!(outcome(&rules, &token, &mut caches[1], 0), (false, false, true));
+        assert_eq!(outcome(&rules, &token, &mut worker(&store, 8), 0), (false, false, true));
+        // The real thing again: served.
+        store.overwrite(id, token.as_bytes(), 0, good.claims.record());
+        assert_eq!(outcome(&rules, &token, &mut worker(&store, 8), 0), (true, true, true));
     }
 
     #[test]
     fn an_expired_shared_entry_is_never_served_nor_stored() {
         let token = hs256(r#"{"sub":"s","exp":100}"#);
         let rules = forwarding(&verifier(), &[], &[]);
-        let (store, mut caches) = workers(2, 0);
+        let (store, mut caches) = workers(2, 8);
         assert_eq!(outcome(&rules, &token, &mut caches[0], 99), (false, false, true));
         assert_eq!(outcome(&rules, &token, &mut caches[1], 99), (true, true, true));
         // The store keeps it (the in-memory one never expires entries): the cache refuses it.
         assert_eq!(store.len(), 1);
-        let d = rules.decide(token.as_bytes(), &mut caches[1], 100);
+        let d = rules.decide(token.as_bytes(), &mut worker(&store, 8), 100);
         assert!(!d.cache_hit && !d.shared_hit);
         assert_eq!(d.verdict.err(), Some(Rejection::Expired));
         assert_eq!(store.puts.get(), 1, "verified again at exp: not stored");

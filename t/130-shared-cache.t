@@ -15,7 +15,7 @@ sub mint {
 }
 
 # Minted when the file is read: TEST 1, the first block, runs within a second or two.
-$ENV{TEST_NGINX_TOKEN_SOON} = mint('--sub soon --ttl 4s');
+$ENV{TEST_NGINX_TOKEN_SOON} = mint('--sub soon --ttl 5s');
 # Distinct tokens, each about as large as a typical access token.
 my $padding = 'p' x 200;
 our @MANY = map { mint("--sub user-$_ --ttl 1h --claim pad=$padding") } 1 .. 60;
@@ -215,3 +215,17 @@ qr/\[emerg\] .*"credentialflow_zone" directive is duplicate in \S+\/nginx\.conf:
 --- error_log eval
 qr/\[emerg\] .*"credentialflow_zone" directive is not allowed here in \S+\/nginx\.conf:\d+/
 
+
+
+=== TEST 8: another module's zone named "credentialflow" is refused
+--- http_config
+    limit_req_zone $binary_remote_addr zone=credentialflow:1m rate=1r/s;
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+    }
+--- must_die
+--- suppress_stderr
+--- error_log eval
+qr/\[emerg\] .*the shared memory zone "credentialflow" is already declared for a different use/

@@ -113,8 +113,8 @@ impl TokenTable {
         for _ in 0..=limit {
             // SAFETY: as above.
             let Some(entry) = (unsafe { at.as_ref() }) else { break };
-            // SAFETY: the entry's record follows its header, `record_len` bytes long.
-            if entry.hash == hash && entry.id == id && unsafe { entry.token() } == Some(token) {
+            // SAFETY: a live entry, its record after it (see `token_of`).
+            if entry.hash == hash && entry.id == id && unsafe { token_of(at) } == Some(token) {
                 return at;
             }
             at = entry.bucket_next;
@@ -124,15 +124,18 @@ impl TokenTable {
 
     /// Takes `entry` out of the recency list.
     unsafe fn unlink(&mut self, entry: *mut Entry) {
-        // SAFETY: the caller holds the lock and passes a live, linked entry.
-        let (newer, older) = unsafe { ((*entry).newer, (*entry).older) };
-        match unsafe { newer.as_mut() } {
-            Some(newer) => newer.older = older,
-            None => self.newest = older,
-        }
-        match unsafe { older.as_mut() } {
-            Some(older) => older.newer = newer,
-            None => self.oldest = newer,
+        // SAFETY: the caller holds the lock and passes a live, linked entry, whose neighbours
+        // are live entries of this table or null.
+        unsafe {
+            let (newer, older) = ((*entry).newer, (*entry).older);
+            match newer.as_mut() {
+                Some(newer) => newer.older = older,
+                None => self.newest = older,
+            }
+            match older.as_mut() {
+                Some(older) => older.newer = newer,
+                None => self.oldest = newer,
+            }
         }
     }
 
@@ -176,23 +179,28 @@ impl TokenTable {
     }
 }
 
-impl Entry {
-    /// The record bytes that follow the header.
-    ///
-    /// # Safety
-    /// `self` is a live entry written by `put`, and the lock is held.
-    unsafe fn record(&self) -> &[u8] {
-        let start = ptr::from_ref(self).cast::<u8>().wrapping_add(size_of::<Entry>());
-        // SAFETY: `put` allocated `size_of::<Entry>() + record_len` bytes and wrote them all.
-        unsafe { std::slice::from_raw_parts(start, self.record_len) }
+/// The record bytes that follow `entry`'s header (read through the allocation's own pointer,
+/// which covers them, not through a reference to the header, which does not).
+///
+/// # Safety
+/// `entry` is a live entry written by `put`, the lock is held, and the slice is not used
+/// after the lock is released.
+unsafe fn record_of<'a>(entry: *const Entry) -> &'a [u8] {
+    // SAFETY: `put` allocated `size_of::<Entry>() + record_len` bytes and wrote them all.
+    unsafe {
+        let start = entry.cast::<u8>().add(size_of::<Entry>());
+        std::slice::from_raw_parts(start, (*entry).record_len)
     }
+}
 
-    /// The token inside the record.
-    unsafe fn token(&self) -> Option<&[u8]> {
-        // SAFETY: forwarded from the caller.
-        let record = unsafe { self.record() };
-        record.get(self.token_at..self.token_at.checked_add(self.token_len)?)
-    }
+/// The token inside `entry`'s record.
+///
+/// # Safety
+/// As for [`record_of`].
+unsafe fn token_of<'a>(entry: *const Entry) -> Option<&'a [u8]> {
+    // SAFETY: forwarded from the caller.
+    let (record, at, len) = unsafe { (record_of(entry), (*entry).token_at, (*entry).token_len) };
+    record.get(at..at.checked_add(len)?)
 }
 
 /// A worker's handle on the zone's token table.
@@ -251,10 +259,14 @@ impl SharedTokens for ShmTokens {
         let found = self.locked(|table, slab| {
             // SAFETY: the lock is held and the table is consistent.
             let entry = unsafe { table.find(hash, id, token) };
-            // SAFETY: `find` returns null or a live entry.
-            let found = unsafe { entry.as_ref() }?;
+            if entry.is_null() {
+                return None;
+            }
+            // SAFETY: `find` returns null or a live entry; no reference to it is kept, as
+            // it is relinked below.
+            let (exp, alg) = unsafe { ((*entry).exp, (*entry).alg) };
             table.writing = 1;
-            if found.exp <= now {
+            if exp <= now {
                 // SAFETY: a live entry of this table.
                 unsafe { table.remove(entry, slab) };
                 table.writing = 0;
@@ -267,11 +279,11 @@ impl SharedTokens for ShmTokens {
             }
             table.writing = 0;
             // SAFETY: a live entry; the copy is ours once the lock is released.
-            let record = unsafe { found.record() };
+            let record = unsafe { record_of(entry) };
             let mut copy = Vec::new();
             copy.try_reserve_exact(record.len()).ok()?;
             copy.extend_from_slice(record);
-            Some((found.alg, copy))
+            Some((alg, copy))
         })?;
         decode(found.0, &found.1)
     }
@@ -301,7 +313,8 @@ impl SharedTokens for ShmTokens {
         };
         let note = self.locked(|table, slab| {
             table.writing = 1;
-            // SAFETY (this block): the lock is held; every pointer handled is the table's.
+            // SAFETY: the lock is held and the table consistent; every pointer handled here is
+            // one of its live entries or null.
             unsafe {
                 let existing = table.find(hash, id, token);
                 if !existing.is_null() {

@@ -14,6 +14,7 @@ mod revocation_timer;
 mod variables;
 mod worker_cache;
 mod worker_user;
+mod zone;
 
 use std::ptr::{addr_of, addr_of_mut};
 
@@ -93,7 +94,7 @@ unsafe extern "C" fn preconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
     })
 }
 
-/// Adds the phase handlers. In the access phase the module is last in the module list, and
+/// Adds the phase handlers and asks for the shared zone. In the access phase the module is last in the module list, and
 /// phase handlers run in reverse order, so it runs before `allow`/`deny` and `auth_basic`. In
 /// the rewrite phase it removes client copies of forwarded headers before any access module
 /// can grant access.
@@ -117,6 +118,16 @@ unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
             }
             // SAFETY: slot points at a freshly pushed element of the right type.
             unsafe { *slot = Some(handler) };
+        }
+        // Every location is merged by now: the zone exists only where the module is on.
+        if let Some(main) = Module::main_conf_mut(cf) {
+            if main.protects_somewhere {
+                // SAFETY: cf is the configuration being read.
+                match unsafe { zone::add(cf, main.zone_size()) } {
+                    Ok(shm_zone) => main.zone = Some(shm_zone),
+                    Err(()) => return Status::NGX_ERROR.into(),
+                }
+            }
         }
         Status::NGX_OK.into()
     })

@@ -13,7 +13,7 @@ use credentialflow_core::{Accepted, Rejection};
 use ngx::ffi::{
     ngx_cached_time, ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t, NGX_ALIGNMENT,
 };
-use ngx::http::{HttpModule, HttpModuleLocationConf, Request};
+use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Request};
 
 use crate::conf::ProtectedLocation;
 use crate::{worker_cache, Module};
@@ -27,6 +27,8 @@ pub struct RequestCtx {
     raw: ngx_str_t,
     /// Whether the verification came from the cache; `None` when no token was checked.
     pub cache_hit: Option<bool>,
+    /// Whether that hit came from the cache the workers share.
+    pub shared_hit: bool,
     /// The accepted token, or why the request is refused. Variables read only an accepted
     /// token: nothing of a refused one reaches a header, a log line or a rate-limit key.
     pub verdict: Result<Accepted, Rejection>,
@@ -95,14 +97,17 @@ fn credential<'r>(r: &'r Request, header: &CredentialHeader) -> Result<&'r [u8],
 }
 
 fn decide_now(r: &Request, location: &ProtectedLocation) -> RequestCtx {
-    let (raw, cache_hit, verdict) = match credential(r, &location.header) {
-        Err(rejection) => (&[][..], None, Err(rejection)),
+    let (raw, cache_hit, shared_hit, verdict) = match credential(r, &location.header) {
+        Err(rejection) => (&[][..], None, false, Err(rejection)),
         Ok(raw) => {
-            let decision = worker_cache::with(|cache| location.rules.decide(raw, cache, now()));
-            (raw, Some(decision.cache_hit), decision.verdict)
+            let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
+            let decision =
+                worker_cache::with(zone, |cache| location.rules.decide(raw, cache, now()));
+            (raw, Some(decision.cache_hit), decision.shared_hit, decision.verdict)
         }
     };
-    RequestCtx { location, raw: as_ngx_str(raw), cache_hit, verdict, logged: Cell::new(false) }
+    let raw = as_ngx_str(raw);
+    RequestCtx { location, raw, cache_hit, shared_hit, verdict, logged: Cell::new(false) }
 }
 
 /// Drops the context with the request pool; its address also marks our cleanup entry (one

@@ -183,10 +183,11 @@ unsafe extern "C" fn get_cache(
     _data: usize,
 ) -> ngx_int_t {
     entry(r, v, "$credentialflow_cache", |r| {
-        let state = match request_ctx::current(r).and_then(|ctx| ctx.cache_hit) {
-            None => "",
-            Some(true) => "hit",
-            Some(false) => "miss",
+        let state = match request_ctx::current(r).map(|ctx| (ctx.cache_hit, ctx.shared_hit)) {
+            None | Some((None, _)) => "",
+            Some((Some(true), false)) => "hit",
+            Some((Some(true), true)) => "shared",
+            Some((Some(false), _)) => "miss",
         };
         set_value(r, v, Some(state.as_bytes()))
     })

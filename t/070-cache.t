@@ -54,7 +54,7 @@ hello
 
 
 
-=== TEST 3: a cache of one entry (set in server{}) evicts the older token
+=== TEST 3: a worker cache of one entry (set in server{}) evicts the older token to the shared zone
 --- config
     credentialflow_cache_size 1;
     location /api/ {
@@ -73,7 +73,7 @@ hello
 --- error_code eval
 [200, 200, 200, 200]
 --- response_headers eval
-["X-Cache: [miss]", "X-Cache: [miss]", "X-Cache: [miss]", "X-Cache: [hit]"]
+["X-Cache: [miss]", "X-Cache: [miss]", "X-Cache: [shared]", "X-Cache: [hit]"]
 
 
 

@@ -74,6 +74,7 @@ handlers! {
     set_revocation_file: LocConf => revocation_file;
     set_max_token_size: LocConf => max_token_size;
     set_cache_size: MainConf => cache_size;
+    set_zone: MainConf => zone;
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
@@ -284,6 +285,17 @@ fn cache_size(d: &Directive<'_>, conf: &mut MainConf) -> Result<(), DirectiveErr
     set_once(&mut conf.cache_size, size)
 }
 
+fn zone(d: &Directive<'_>, conf: &mut MainConf) -> Result<(), DirectiveError> {
+    let value = d.arg(0)?;
+    let size = d.size(value)?;
+    let min = crate::zone::min_size();
+    if size < min {
+        let why = format!("the zone must be at least {}k (8 memory pages)", min / 1024);
+        return Err(d.invalid(value, &why));
+    }
+    set_once(&mut conf.zone_size, size)
+}
+
 #[cfg(feature = "panic-test")]
 fn panic_test(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
     use super::PanicTest;
@@ -321,9 +333,9 @@ const fn command(
 }
 
 #[cfg(not(feature = "panic-test"))]
-const COUNT: usize = 15;
-#[cfg(feature = "panic-test")]
 const COUNT: usize = 16;
+#[cfg(feature = "panic-test")]
+const COUNT: usize = 17;
 
 /// The directive table nginx reads.
 pub static mut COMMANDS: [ngx_command_t; COUNT] = [
@@ -367,6 +379,7 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_CONF_TAKE1,
         set_cache_size,
     ),
+    command(ngx_string!("credentialflow_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_zone),
     #[cfg(feature = "panic-test")]
     command(
         ngx_string!("credentialflow_panic_test"),

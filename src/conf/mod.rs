@@ -5,7 +5,7 @@ mod args;
 mod directives;
 
 use std::ffi::{c_char, c_void};
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
@@ -15,7 +15,8 @@ use credentialflow_core::revocation::RevocationSource;
 use credentialflow_core::{AccessRules, AlgorithmSet, ForwardedClaim, Policy, Verifier};
 use ngx::core::Pool;
 use ngx::core::NGX_CONF_ERROR;
-use ngx::ffi::{ngx_conf_t, NGX_LOG_EMERG};
+use ngx::ffi::{ngx_conf_t, ngx_shm_zone_t, NGX_LOG_EMERG};
+use ngx::http::HttpModuleMainConf;
 use ngx::{ngx_conf_log_error, ngx_log_error};
 
 use args::ConfSite;
@@ -23,6 +24,7 @@ use args::ConfSite;
 pub use directives::COMMANDS;
 
 use crate::ffi_guard::guarded;
+use crate::Module;
 
 /// `http`-level settings.
 #[derive(Default)]
@@ -31,12 +33,24 @@ pub struct MainConf {
     cache_size: Option<usize>,
     /// Every revocation file named anywhere, once each, for the per-worker watcher.
     pub revocation_sources: Vec<Arc<RevocationSource>>,
+    /// `credentialflow_zone`.
+    zone_size: Option<usize>,
+    /// Whether any location has the module on (set while merging): only then is the zone
+    /// created.
+    pub protects_somewhere: bool,
+    /// The shared-memory zone, once requested (`postconfiguration`).
+    pub zone: Option<NonNull<ngx_shm_zone_t>>,
 }
 
 impl MainConf {
     /// Entries per worker in the token cache.
     pub fn cache_size(&self) -> usize {
         self.cache_size.unwrap_or(defaults::CACHE_SIZE)
+    }
+
+    /// The shared-memory zone's size in bytes.
+    pub fn zone_size(&self) -> usize {
+        self.zone_size.unwrap_or(defaults::ZONE_SIZE)
     }
 }
 
@@ -242,7 +256,15 @@ pub unsafe extern "C" fn merge_loc_conf(
         // SAFETY: nginx passes two distinct LocConf structs allocated by create_loc_conf.
         let (prev, conf) = unsafe { (&mut *prev.cast::<LocConf>(), &mut *conf.cast::<LocConf>()) };
         match conf.merge(prev) {
-            Ok(()) => ptr::null_mut(),
+            Ok(()) => {
+                if conf.protected.is_some() {
+                    // SAFETY: cf is the configuration being merged, inside http{}.
+                    if let Some(main) = Module::main_conf_mut(unsafe { &*cf }) {
+                        main.protects_somewhere = true;
+                    }
+                }
+                ptr::null_mut()
+            }
             Err(MergeError { message, at: Some(at) }) => {
                 // Reported as ngx_conf_log_error would, but at the directive's own line.
                 // SAFETY: cf is the configuration being merged; its log is valid.

@@ -15,6 +15,7 @@ use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 use crate::jose::header::HeaderMemo;
+use crate::shared_cache::SharedTokens;
 use crate::verifier::VerifiedToken;
 
 /// "No slot": the end of the recency list or of the free list.
@@ -33,7 +34,8 @@ struct Slot {
     older: u32,
 }
 
-/// The cache; `capacity == 0` turns it off (the header memo stays).
+/// The cache; `capacity == 0` turns caching off, the shared level's included (the header
+/// memo stays): a worker that caches nothing itself asks no one else either.
 pub struct TokenCache {
     /// The last few JOSE headers parsed on a miss (see [`HeaderMemo`]).
     headers: HeaderMemo,
@@ -46,6 +48,9 @@ pub struct TokenCache {
     newest: u32,
     oldest: u32,
     free: u32,
+    /// The second level, shared by every worker (see [`crate::shared_cache`]); asked only
+    /// after a miss here.
+    shared: Option<Box<dyn SharedTokens>>,
 }
 
 /// Bytes of the token's end that are hashed.
@@ -82,6 +87,48 @@ impl TokenCache {
             newest: NIL,
             oldest: NIL,
             free: NIL,
+            shared: None,
+        }
+    }
+
+    /// Sets (or removes) the second level asked after a miss.
+    pub fn set_shared(&mut self, shared: Option<Box<dyn SharedTokens>>) {
+        self.shared = shared;
+    }
+
+    /// Whether a second level is set.
+    pub fn has_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The second level's verification of `token` under `verifier_id`, checked here whatever
+    /// the store did: it must be for this very token (compared in full) and unexpired. A hit
+    /// is also kept in this worker's cache, so the next one takes no lock.
+    pub fn shared_get(
+        &mut self,
+        verifier_id: u64,
+        token: &[u8],
+        now: i64,
+    ) -> Option<VerifiedToken> {
+        if self.capacity == 0 {
+            return None;
+        }
+        let found = self.shared.as_ref()?.get(verifier_id, token, now)?;
+        if found.claims.token() != token || found.claims.exp().is_none_or(|exp| now >= exp) {
+            return None;
+        }
+        self.insert(verifier_id, found.clone(), now);
+        Some(found)
+    }
+
+    /// Gives a fresh verification to the second level (tokens without `exp`, or past it, are
+    /// not kept, as here).
+    pub fn shared_put(&self, verifier_id: u64, verified: &VerifiedToken, now: i64) {
+        if self.capacity == 0 || verified.claims.exp().is_none_or(|exp| now >= exp) {
+            return;
+        }
+        if let Some(shared) = &self.shared {
+            shared.put(verifier_id, verified, now);
         }
     }
 

@@ -6,6 +6,9 @@ pub const MAX_TOKEN_SIZE: usize = 8 * 1024;
 /// `credentialflow_cache_size`: verified tokens each worker keeps.
 pub const CACHE_SIZE: usize = 10_000;
 
+/// `credentialflow_zone`: the shared-memory zone's size, in bytes.
+pub const ZONE_SIZE: usize = 8 * 1024 * 1024;
+
 /// `credentialflow_realm`: the challenge's `realm`.
 pub const REALM: &str = "api";
 

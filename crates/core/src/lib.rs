@@ -7,7 +7,8 @@
 //!   the crypto per family (verify and sign). No policy: it says what a token *is*.
 //! - The decision: [`credential`] (finding the token in a header), [`verifier`] (a key set
 //!   and an allow-list), [`policy`] (time, issuer, audience, required claims, scopes),
-//!   [`revocation`], [`cache`], [`rules`] (everything one protected location checks, and its
+//!   [`revocation`], [`cache`] and [`shared_cache`] (the per-worker and the shared token
+//!   caches), [`rules`] (everything one protected location checks, and its
 //!   decision), [`reject`] (why a request is refused), [`claims_view`] (claims as header and
 //!   variable text), [`defaults`] (every default).
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod policy;
 pub mod reject;
 pub mod revocation;
 pub mod rules;
+pub mod shared_cache;
 pub mod verifier;
 
 pub use cache::TokenCache;
@@ -31,4 +33,5 @@ pub use jose::alg::{Algorithm, AlgorithmSet};
 pub use policy::Policy;
 pub use reject::Rejection;
 pub use rules::{Accepted, AccessRules, Decision, Forwarded, ForwardedClaim};
+pub use shared_cache::SharedTokens;
 pub use verifier::{VerifiedToken, Verifier};

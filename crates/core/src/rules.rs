@@ -81,11 +81,24 @@ pub struct Accepted {
     pub withheld: Vec<Arc<ForwardedClaim>>,
 }
 
+/// Where a verification came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Found {
+    /// This worker's cache.
+    Worker,
+    /// The cache shared by the workers.
+    Shared,
+    /// A signature check, just now.
+    Verified,
+}
+
 /// The outcome of [`AccessRules::decide`].
 #[derive(Debug)]
 pub struct Decision {
-    /// Whether the signature check was skipped thanks to the cache.
+    /// Whether the signature check was skipped thanks to the cache (either level).
     pub cache_hit: bool,
+    /// Whether that hit came from the cache shared by the workers rather than this worker's.
+    pub shared_hit: bool,
     /// The accepted token, or the reason for refusing.
     pub verdict: Result<Accepted, Rejection>,
 }
@@ -146,33 +159,60 @@ impl AccessRules {
         }
     }
 
-    /// Decides on one token, with this worker's cache.
+    /// Decides on one token, with this worker's cache (and the shared one behind it).
     pub fn decide(&self, raw: &[u8], cache: &mut TokenCache, now: i64) -> Decision {
         if raw.len() > self.max_token_size {
-            return Decision { cache_hit: false, verdict: Err(Rejection::TooLarge) };
+            return Decision {
+                cache_hit: false,
+                shared_hit: false,
+                verdict: Err(Rejection::TooLarge),
+            };
         }
-        let id = self.cache_id;
-        let (token, cache_hit) = match cache.get(id, raw, now) {
-            Some(token) => (token, true),
-            None => match self.verifier.verify(raw, cache.header_memo()) {
-                Ok(token) => {
-                    let token = self.with_stored_claims(token);
-                    cache.insert(id, token.clone(), now);
-                    (token, false)
-                }
-                Err(rejection) => {
-                    // A token that verified is made of base64url and dots, a subset of RFC
-                    // 6750's b64token: only a failure needs the syntax check, to tell a
-                    // malformed credential (400) from an invalid token (401).
-                    let rejection = match is_b64token(raw) {
-                        true => rejection,
-                        false => Rejection::BadCredentialSyntax,
-                    };
-                    return Decision { cache_hit: false, verdict: Err(rejection) };
-                }
+        match self.verified(raw, cache, now) {
+            Ok((token, found)) => Decision {
+                cache_hit: found != Found::Verified,
+                shared_hit: found == Found::Shared,
+                verdict: self.check_verified(token, now),
             },
-        };
-        Decision { cache_hit, verdict: self.check_verified(token, now) }
+            Err(rejection) => {
+                Decision { cache_hit: false, shared_hit: false, verdict: Err(rejection) }
+            }
+        }
+    }
+
+    /// The token's verification: from this worker's cache, else from the shared one, else
+    /// done now and given to both.
+    fn verified(
+        &self,
+        raw: &[u8],
+        cache: &mut TokenCache,
+        now: i64,
+    ) -> Result<(VerifiedToken, Found), Rejection> {
+        let id = self.cache_id;
+        if let Some(token) = cache.get(id, raw, now) {
+            return Ok((token, Found::Worker));
+        }
+        // A shared entry was verified by some worker under the same key set and allow-list
+        // (the id says so); its algorithm is checked against the list all the same.
+        let shared = cache.shared_get(id, raw, now);
+        if let Some(token) = shared.filter(|token| self.verifier.algorithms().contains(token.alg)) {
+            return Ok((token, Found::Shared));
+        }
+        match self.verifier.verify(raw, cache.header_memo()) {
+            Ok(token) => {
+                let token = self.with_stored_claims(token);
+                cache.shared_put(id, &token, now);
+                cache.insert(id, token.clone(), now);
+                Ok((token, Found::Verified))
+            }
+            // A token that verified is made of base64url and dots, a subset of RFC 6750's
+            // b64token: only a failure needs the syntax check, to tell a malformed credential
+            // header from a token that is invalid for a later reason.
+            Err(rejection) => Err(match is_b64token(raw) {
+                true => rejection,
+                false => Rejection::BadCredentialSyntax,
+            }),
+        }
     }
 
     fn check_verified(&self, token: VerifiedToken, now: i64) -> Result<Accepted, Rejection> {
@@ -204,6 +244,7 @@ mod tests {
     use crate::defaults;
     use crate::jose::keys::{parse_key_file, KeyFormat};
     use crate::jose::sign;
+    use crate::shared_cache::{alg_code, InMemorySharedTokens, SharedTokens};
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
@@ -315,6 +356,143 @@ mod tests {
         let ok = hs256(r#"{"sub":"victim","exp":100,"aud":"api","scope":"read"}"#);
         let accepted = rules.decide(ok.as_bytes(), &mut cache, 50).verdict.unwrap();
         assert_eq!(accepted.token.claims.sub(), Some("victim"));
+    }
+
+    /// One store shared by several "workers" (each with its own `TokenCache`).
+    struct SharedHandle(std::rc::Rc<InMemorySharedTokens>);
+
+    impl SharedTokens for SharedHandle {
+        fn get(&self, id: u64, token: &[u8], now: i64) -> Option<VerifiedToken> {
+            self.0.get(id, token, now)
+        }
+        fn put(&self, id: u64, token: &VerifiedToken, now: i64) {
+            self.0.put(id, token, now)
+        }
+    }
+
+    /// A worker's cache of `l1` entries, attached to `store`.
+    fn worker(store: &std::rc::Rc<InMemorySharedTokens>, l1: usize) -> TokenCache {
+        let mut cache = TokenCache::new(l1);
+        cache.set_shared(Some(Box::new(SharedHandle(std::rc::Rc::clone(store)))));
+        cache
+    }
+
+    fn workers(n: usize, l1: usize) -> (std::rc::Rc<InMemorySharedTokens>, Vec<TokenCache>) {
+        let store = std::rc::Rc::new(InMemorySharedTokens::new(64));
+        let caches = (0..n).map(|_| worker(&store, l1)).collect();
+        (store, caches)
+    }
+
+    /// (cache_hit, shared_hit, accepted) of one decision.
+    fn outcome(
+        rules: &AccessRules,
+        token: &str,
+        cache: &mut TokenCache,
+        now: i64,
+    ) -> (bool, bool, bool) {
+        let d = rules.decide(token.as_bytes(), cache, now);
+        (d.cache_hit, d.shared_hit, d.verdict.is_ok())
+    }
+
+    #[test]
+    fn a_token_is_verified_once_for_all_workers() {
+        let token = hs256(r#"{"sub":"s","exp":100,"email":"a@b"}"#);
+        let rules = forwarding(&verifier(), &["email"], &[]);
+        let (store, mut caches) = workers(3, 8);
+        let [a, b, c] = &mut caches[..] else { unreachable!() };
+        assert_eq!(outcome(&rules, &token, a, 0), (false, false, true), "verified");
+        assert_eq!(outcome(&rules, &token, b, 0), (true, true, true), "from the shared cache");
+        assert_eq!(outcome(&rules, &token, b, 0), (true, false, true), "then from its own");
+        assert_eq!(outcome(&rules, &token, c, 0), (true, true, true));
+        assert_eq!(store.puts.get(), 1, "one verification, one store");
+        // The shared entry carries the location's stored claims: a hit reads no JSON.
+        let hit = rules.decide(token.as_bytes(), c, 0).verdict.unwrap();
+        assert_eq!(sent(&hit), [("X-email", "a@b")]);
+        assert_eq!(hit.token.claims.stored("email"), Some(Some("a@b")));
+        // credentialflow_cache_size 0 turns caching off, the shared level's included.
+        let (store, mut off) = workers(2, 0);
+        assert_eq!(outcome(&rules, &token, &mut off[0], 0), (false, false, true));
+        assert_eq!(outcome(&rules, &token, &mut off[1], 0), (false, false, true));
+        assert_eq!((store.puts.get(), store.len()), (0, 0));
+    }
+
+    #[test]
+    fn another_key_set_never_gets_the_shared_entry() {
+        let token = hs256(r#"{"sub":"s","exp":100}"#);
+        let rules = forwarding(&verifier(), &[], &[]);
+        // The same secret plus another one: a new key set, which also verifies the token.
+        let mut keys = parse_key_file(SECRET, Some(KeyFormat::Secret)).unwrap().keys;
+        let other_secret = b"fedcba9876543210fedcba9876543210";
+        keys.extend(parse_key_file(other_secret, Some(KeyFormat::Secret)).unwrap().keys);
+        let rotated = forwarding(&Arc::new(Verifier::new(keys, None).unwrap()), &[], &[]);
+        // Keys that cannot verify the token at all.
+        let other = parse_key_file(other_secret, Some(KeyFormat::Secret)).unwrap().keys;
+        let foreign = forwarding(&Arc::new(Verifier::new(other, None).unwrap()), &[], &[]);
+        let (store, mut caches) = workers(2, 8);
+        assert_eq!(outcome(&rules, &token, &mut caches[0], 0), (false, false, true));
+        assert_eq!(outcome(&rotated, &token, &mut caches[1], 0), (false, false, true));
+        assert_eq!(outcome(&foreign, &token, &mut caches[1], 0), (false, false, false));
+        assert_eq!(store.puts.get(), 2, "a refused token is never stored");
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn what_the_shared_store_returns_is_checked_again() {
+        let token = hs256(r#"{"sub":"s","exp":100}"#);
+        let other = hs256(r#"{"sub":"mallory","exp":100}"#);
+        let rules = forwarding(&verifier(), &[], &[]);
+        // A new worker for every request: its own cache is empty, so the shared one answers.
+        let store = std::rc::Rc::new(InMemorySharedTokens::new(64));
+        let id = rules.cache_id;
+        assert!(rules.decide(other.as_bytes(), &mut worker(&store, 8), 0).verdict.is_ok());
+        let other_record = rules.decide(other.as_bytes(), &mut worker(&store, 8), 0);
+        assert!(other_record.shared_hit);
+        let other_record = other_record.verdict.unwrap().token.claims.record().to_vec();
+        // Another token's record under this token's key: not served, verified instead.
+        store.overwrite(id, token.as_bytes(), 0, &other_record);
+        let d = rules.decide(token.as_bytes(), &mut worker(&store, 8), 0);
+        assert!(!d.cache_hit && d.verdict.unwrap().token.claims.sub() == Some("s"));
+        // Damaged bytes and unknown algorithms: not served.
+        let good = store.get(id, token.as_bytes(), 0).unwrap();
+        let mut torn = good.claims.record().to_vec();
+        torn.truncate(torn.len() - 1);
+        store.overwrite(id, token.as_bytes(), 0, &torn);
+        assert_eq!(outcome(&rules, &token, &mut worker(&store, 8), 0), (false, false, true));
+        store.overwrite(id, token.as_bytes(), 200, good.claims.record());
+        assert_eq!(outcome(&rules, &token, &mut worker(&store, 8), 0), (false, false, true));
+        // An algorithm the location does not allow: not served.
+        store.overwrite(
+            id,
+            token.as_bytes(),
+            alg_code(crate::Algorithm::RS256),
+            good.claims.record(),
+        );
+        assert_eq!(outcome(&rules, &token, &mut worker(&store, 8), 0), (false, false, true));
+        // The real thing again: served.
+        store.overwrite(id, token.as_bytes(), 0, good.claims.record());
+        assert_eq!(outcome(&rules, &token, &mut worker(&store, 8), 0), (true, true, true));
+    }
+
+    #[test]
+    fn an_expired_shared_entry_is_never_served_nor_stored() {
+        let token = hs256(r#"{"sub":"s","exp":100}"#);
+        let rules = forwarding(&verifier(), &[], &[]);
+        let (store, mut caches) = workers(2, 8);
+        assert_eq!(outcome(&rules, &token, &mut caches[0], 99), (false, false, true));
+        assert_eq!(outcome(&rules, &token, &mut caches[1], 99), (true, true, true));
+        // The store keeps it (the in-memory one never expires entries): the cache refuses it.
+        assert_eq!(store.len(), 1);
+        let d = rules.decide(token.as_bytes(), &mut worker(&store, 8), 100);
+        assert!(!d.cache_hit && !d.shared_hit);
+        assert_eq!(d.verdict.err(), Some(Rejection::Expired));
+        assert_eq!(store.puts.get(), 1, "verified again at exp: not stored");
+        // Without exp: verified, never stored.
+        let no_exp = forwarding(&verifier(), &[], &["sub"]);
+        assert!(no_exp
+            .decide(hs256(r#"{"sub":"s"}"#).as_bytes(), &mut caches[0], 0)
+            .verdict
+            .is_ok());
+        assert_eq!(store.puts.get(), 1);
     }
 
     #[test]

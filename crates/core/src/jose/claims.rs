@@ -242,6 +242,63 @@ fn build<'s>(
     Ok(Claims { record })
 }
 
+/// Little-endian `u32` at `at`, if the record is long enough.
+fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(at..at.checked_add(4)?)?.try_into().ok()?))
+}
+
+/// Whether `bytes` is a record [`build`] could have written (see [`Claims::from_record`]).
+fn check_record(bytes: &[u8]) -> Option<()> {
+    if bytes.len() > END_MASK as usize {
+        return None;
+    }
+    let present = read_u32(bytes, PRESENT_AT)?;
+    if present >> (AUD + 1) != 0 {
+        return None;
+    }
+    let has = |bit: u32| present & (1 << bit) != 0;
+    for (bit, at) in [(EXP, EXP_AT), (NBF, NBF_AT), (IAT, IAT_AT)] {
+        // An absent date is written as zero.
+        if !has(bit) && bytes.get(at..at + 8)? != [0; 8] {
+            return None;
+        }
+    }
+    let audiences = read_u32(bytes, AUDIENCES_AT)? as usize;
+    if !has(AUD) && audiences != 0 {
+        return None;
+    }
+    let token_len = read_u32(bytes, TOKEN_LEN_AT)? as usize;
+    let extras = read_u32(bytes, EXTRAS_AT)? as usize;
+    let strings = FIXED.checked_add(audiences)?.checked_add(extras.checked_mul(2)?)?;
+    let token_at = ENDS_AT.checked_add(strings.checked_mul(4)?)?;
+    let text_at = token_at.checked_add(token_len)?;
+    let text = bytes.get(text_at..)?;
+    let first_extra = FIXED + audiences;
+    let mut start = 0usize;
+    for index in 0..strings {
+        let raw = read_u32(bytes, ENDS_AT + 4 * index)?;
+        let flagged = raw & PRESENT_FLAG != 0;
+        let is_extra_value = index >= first_extra && (index - first_extra) % 2 == 1;
+        if flagged && !is_extra_value {
+            return None;
+        }
+        let end = (raw & END_MASK) as usize;
+        let span = text.get(start..end)?;
+        std::str::from_utf8(span).ok()?;
+        // An absent fixed field, or an absent stored claim, is written as "".
+        let absent = match index {
+            i if i < FIXED => !has(TEXT_BIT + i as u32),
+            _ if is_extra_value => !flagged,
+            _ => false,
+        };
+        if absent && !span.is_empty() {
+            return None;
+        }
+        start = end;
+    }
+    (start == text.len()).then_some(())
+}
+
 impl Claims {
     /// Parses a decoded claims segment: depth-checked, a JSON object, typed registered claims.
     /// The header's `kid` and `typ` are kept alongside, and so is `token`, the compact token
@@ -290,6 +347,28 @@ impl Claims {
                 present.then(|| self.span(at + 1))
             })
         })
+    }
+
+    /// The record these claims are laid out in: the bytes [`Claims::from_record`] reads back
+    /// (how a verification is kept outside this process, e.g. in nginx shared memory).
+    pub fn record(&self) -> &[u8] {
+        &self.record
+    }
+
+    /// Where [`Claims::token`] sits in [`Claims::record`]: a store can compare a token
+    /// against its records without decoding them.
+    pub fn token_span(&self) -> std::ops::Range<usize> {
+        let at = self.token_at();
+        at..at + self.token().len()
+    }
+
+    /// Claims from bytes that [`Claims::record`] once returned, checked in full: every
+    /// length, offset and presence bit must be consistent and every string UTF-8, exactly as
+    /// [`Claims::parse_for_token`] lays them out. Other bytes (a torn write, another layout)
+    /// are refused; nothing here panics.
+    pub fn from_record(bytes: &[u8]) -> Result<Claims, Rejection> {
+        check_record(bytes).ok_or(Rejection::Malformed)?;
+        Ok(Claims { record: Arc::from(bytes) })
     }
 
     /// Whether `name` is a registered claim that [`Claims::has_registered`] answers for.
@@ -524,6 +603,55 @@ mod tests {
         assert!(s.audiences().unwrap().eq(["a", "b"]));
         assert_eq!(s.with_stored(&[]).unwrap(), c);
         assert!(Claims::is_registered("aud") && !Claims::is_registered("email"));
+    }
+
+    fn sample_records() -> Vec<Claims> {
+        let full = br#"{"iss":"i","sub":"s\u00e9","jti":"j","scope":"a b","aud":["x","yy"],"exp":9,"nbf":1,"iat":2}"#;
+        let full = Claims::parse_for_token(full, Some("kid"), Some("JWT"), b"h.p.sig").unwrap();
+        let stored = full.with_stored(&[("email", Some("e@x")), ("tenant", None)]).unwrap();
+        let one_aud = Claims::parse_for_token(br#"{"aud":"a","exp":5}"#, None, None, b"t").unwrap();
+        vec![full, stored, one_aud, claims("{}").unwrap(), Claims::default()]
+    }
+
+    #[test]
+    fn records_round_trip() {
+        for c in sample_records() {
+            let back = Claims::from_record(c.record()).unwrap();
+            assert_eq!(back, c);
+            assert_eq!(back.token(), c.token());
+            assert_eq!(&back.record()[back.token_span()], c.token());
+            assert_eq!((back.sub(), back.exp(), back.kid()), (c.sub(), c.exp(), c.kid()));
+            assert_eq!(back.stored("email"), c.stored("email"));
+        }
+    }
+
+    #[test]
+    fn damaged_records_are_refused_never_a_panic() {
+        for c in sample_records() {
+            let record = c.record();
+            // Every truncation and extension is refused.
+            for len in 0..record.len() {
+                assert!(Claims::from_record(&record[..len]).is_err(), "truncated to {len}");
+            }
+            let mut longer = record.to_vec();
+            longer.push(b'x');
+            assert!(Claims::from_record(&longer).is_err());
+            // Every single-bit flip either is refused or reads back as a consistent record.
+            for at in 0..record.len() {
+                for bit in 0..8 {
+                    let mut bad = record.to_vec();
+                    bad[at] ^= 1 << bit;
+                    if let Ok(read) = Claims::from_record(&bad) {
+                        let _ = (read.iss(), read.sub(), read.jti(), read.scope(), read.kid());
+                        let _ = (read.typ(), read.exp(), read.token(), read.stored("email"));
+                        let _ = read.audiences().map(Iterator::count);
+                        assert_eq!(Claims::from_record(read.record()), Ok(read.clone()));
+                    }
+                }
+            }
+        }
+        assert!(Claims::from_record(&[0xff; 64]).is_err());
+        assert!(Claims::from_record(b"").is_err());
     }
 
     #[test]

@@ -1,0 +1,138 @@
+//! The module's one shared-memory zone, `credentialflow`, on nginx's slab allocator: registered
+//! when the module is on anywhere, sized by `credentialflow_zone`, and kept across reloads the
+//! way limit_req keeps its zone. Its root ([`ZoneRoot`]) holds the shared token cache
+//! (`tokens.rs`); later state (revocation, replay, key sets, counters) gets fields of its own
+//! there, with a new [`LAYOUT`].
+//!
+//! Reload: when nginx reuses the mapping (same name, tag and size), `init` keeps the root it
+//! finds if its magic and layout match this build's; otherwise it starts a fresh root, leaving
+//! the old one to the old workers that still use it. A new size is a new mapping: a fresh
+//! root. `nginx -t` runs `init` too, on a mapping of its own: it only allocates the root and
+//! the table's buckets.
+
+mod tokens;
+
+use std::ffi::c_void;
+use std::ptr::{addr_of_mut, NonNull};
+
+use credentialflow_core::SharedTokens;
+use ngx::allocator::allocate;
+use ngx::core::{SlabPool, Status};
+use ngx::ffi::{
+    ngx_conf_t, ngx_int_t, ngx_pagesize, ngx_shared_memory_add, ngx_shm_zone_t, ngx_str_t,
+    NGX_LOG_EMERG, NGX_LOG_NOTICE,
+};
+use ngx::ngx_log_error;
+
+use crate::ffi_guard::guarded;
+use tokens::{ShmTokens, TokenTable};
+
+/// The zone's name, as nginx's messages show it.
+pub const NAME: &str = "credentialflow";
+
+/// Marks a root written by this module.
+const MAGIC: u64 = u64::from_be_bytes(*b"CredFlow");
+/// The root's layout: bump it whenever [`ZoneRoot`] or what it points to changes shape.
+const LAYOUT: u32 = 1;
+
+/// What the zone holds; `slab.data` points at it.
+#[repr(C)]
+pub struct ZoneRoot {
+    magic: u64,
+    layout: u32,
+    /// The verified tokens every worker shares.
+    tokens: TokenTable,
+}
+
+/// The smallest zone nginx's own zones accept: eight pages.
+pub fn min_size() -> usize {
+    // SAFETY: ngx_pagesize is set by ngx_os_init, before any configuration is read.
+    8 * unsafe { ngx_pagesize }
+}
+
+/// Asks nginx for the zone (from `postconfiguration`); its `init` runs once the whole
+/// configuration is read.
+///
+/// # Safety
+/// `cf` is the configuration being read.
+pub unsafe fn add(cf: *mut ngx_conf_t, size: usize) -> Result<NonNull<ngx_shm_zone_t>, ()> {
+    let mut name = ngx_str_t { len: NAME.len(), data: NAME.as_ptr().cast_mut() };
+    // SAFETY: the tag is our module's address, unique to it; nginx copies nothing from the
+    // name but keeps the pointer, which is to static data.
+    let zone = unsafe {
+        let tag = addr_of_mut!(crate::ngx_http_credentialflow_module).cast();
+        ngx_shared_memory_add(cf, &mut name, size, tag)
+    };
+    // nginx has reported the reason (another zone of this name, of another kind).
+    let mut zone = NonNull::new(zone).ok_or(())?;
+    // SAFETY: a zone nginx just returned; it lives in the cycle being configured.
+    let shm_zone = unsafe { zone.as_mut() };
+    shm_zone.init = Some(init_zone);
+    // Any non-null value: nginx hands it back to the next cycle's `init` when it reuses the
+    // mapping, which is all `init` needs to know.
+    shm_zone.data = zone.as_ptr().cast();
+    Ok(zone)
+}
+
+/// The root in `slab`, if it is one this build wrote.
+fn root_of(slab: &SlabPool) -> Option<NonNull<ZoneRoot>> {
+    let root = NonNull::new(slab.as_ref().data.cast::<ZoneRoot>())?;
+    // SAFETY: slab.data is null or a root written by `init_zone` (ours, or an older build's,
+    // which begins with the same two fields: checked before anything else is read).
+    let (magic, layout) = unsafe { ((*root.as_ptr()).magic, (*root.as_ptr()).layout) };
+    (magic == MAGIC && layout == LAYOUT).then_some(root)
+}
+
+/// The zone's `init`: keeps a root this build wrote when nginx reuses the mapping, else
+/// writes a fresh one.
+unsafe extern "C" fn init_zone(zone: *mut ngx_shm_zone_t, data: *mut c_void) -> ngx_int_t {
+    // SAFETY: nginx passes the zone it is initialising; its log is the cycle's.
+    let log = unsafe { (*zone).shm.log };
+    guarded(log, "the zone's init", Status::NGX_ERROR.into(), || {
+        // SAFETY: a mapped zone, between its init and the next reload in the master.
+        let zone = unsafe { &*zone };
+        // SAFETY: as above.
+        let Some(mut slab) = (unsafe { SlabPool::from_shm_zone(zone) }) else {
+            return Status::NGX_ERROR.into();
+        };
+        let reused = !data.is_null();
+        if reused && root_of(&slab).is_some() {
+            ngx_log_error!(NGX_LOG_NOTICE, log, "credentialflow: zone \"{NAME}\" reused");
+            return Status::NGX_OK.into();
+        }
+        let root = TokenTable::new(&slab, zone.shm.size)
+            .and_then(|tokens| allocate(ZoneRoot { magic: MAGIC, layout: LAYOUT, tokens }, &slab));
+        let Ok(root) = root else {
+            ngx_log_error!(NGX_LOG_EMERG, log, "credentialflow: zone \"{NAME}\" is too small");
+            return Status::NGX_ERROR.into();
+        };
+        slab.as_mut().data = root.as_ptr().cast();
+        // A full zone evicts; nginx need not log each failed allocation.
+        slab.as_mut().set_log_nomem(0);
+        Status::NGX_OK.into()
+    })
+}
+
+/// What a worker is attached to: the mapping and the root in it. A cycle whose zone has
+/// another identity (a reload with `master_process off`) needs a new handle.
+pub type Identity = (usize, usize);
+
+/// The identity of `zone` as it is now.
+pub fn identity(zone: NonNull<ngx_shm_zone_t>) -> Option<Identity> {
+    // SAFETY: the zone of the current cycle, mapped for the whole life of this process.
+    let slab = unsafe { SlabPool::from_shm_zone(zone.as_ref())? };
+    let root = root_of(&slab)?;
+    Some((std::ptr::from_ref(slab.as_ref()).addr(), root.as_ptr().addr()))
+}
+
+/// A handle on `zone`'s token table, for this worker.
+pub fn attach(zone: NonNull<ngx_shm_zone_t>) -> Option<Box<dyn SharedTokens>> {
+    // SAFETY: as in `identity`.
+    let slab = unsafe { SlabPool::from_shm_zone(zone.as_ref())? };
+    let root = root_of(&slab)?;
+    // SAFETY: a root of this build's layout; its table lives as long as the mapping, which a
+    // worker keeps until it exits (a reload starts new workers).
+    let table = unsafe { NonNull::new_unchecked(&raw mut (*root.as_ptr()).tokens) };
+    // SAFETY: the table is in `slab`, mapped for this process's lifetime as above.
+    Some(Box::new(unsafe { ShmTokens::new(table, slab) }))
+}

@@ -85,7 +85,7 @@ done
 declare -A PEER_SO PEER_SNIPPET PEER_ALG
 all=(plain plain-longtoken)
 for alg in "${ALGS[@]}"; do all+=("$alg-hit" "$alg-cold" "$alg-rotate"); done
-all+=(jwks forward scope)
+all+=(jwks forward scope ES256-2w-shared ES256-2w-cold)
 for spec in "${peers[@]}"; do
     name=${spec%%=*}
     rest=${spec#*=}
@@ -221,10 +221,10 @@ mint_pool() { # ALG COUNT OUT
 # Scenario -> nginx configuration
 
 # Sets: load (modules to load), cache (credentialflow_cache_size or ""), loc (the protected
-# location's directives), mode and tokens (wrk.lua arguments).
+# location's directives), mode and tokens (wrk.lua arguments), workers (both on CPU 0).
 scenario() {
     local name=$1 alg kind common
-    load="$MODULE" cache="" loc="" mode=token tokens=""
+    load="$MODULE" cache="" loc="" mode=token tokens="" workers=1
     alg=${name%%-*}
     kind=${name#*-}
     common() {
@@ -240,6 +240,16 @@ scenario() {
             # The same with the RS256 token (~300 bytes longer): nginx's own cost of parsing a
             # longer header, the fair baseline for RS256/PS256 hits.
             tokens="$work/tokens/RS256.jwt" ;;
+        ES256-2w-shared)
+            # Two workers, a pool of 3,000 tokens: more than a worker's own cache (1,000), less
+            # than the shared zone (8m, ~8,000 entries). Each token is verified once, by one
+            # worker; afterwards the other worker finds it in the zone.
+            workers=2 cache=1000 loc=$(common ES256) mode=pool
+            tokens="$work/tokens/ES256-2w-pool.txt" ;;
+        ES256-2w-cold)
+            # The same two workers and pool with caching off: every request verifies.
+            workers=2 cache=0 loc=$(common ES256) mode=pool
+            tokens="$work/tokens/ES256-2w-pool.txt" ;;
         *-hit) cache=10000 loc=$(common "$alg") tokens="$work/tokens/$alg.jwt" ;;
         *-cold) cache=0 loc=$(common "$alg") tokens="$work/tokens/$alg.jwt" ;;
         *-rotate) cache=10000 loc=$(common "$alg") mode=pool tokens="$work/tokens/$alg-pool.txt" ;;
@@ -272,8 +282,8 @@ write_conf() { # uses load cache loc
     printf 'ok\n' >"$run_dir/html/p/x"
     chmod -R a+rX "$run_dir/html"
     cat >"$run_dir/nginx.conf" <<EOF
-worker_processes 1;
-worker_cpu_affinity 01;
+worker_processes $workers;
+worker_cpu_affinity $(printf '01 %.0s' $(seq "$workers"));
 pid $run_dir/nginx.pid;
 error_log $run_dir/error.log warn;
 load_module $load;
@@ -558,7 +568,10 @@ setup_keys
 for alg in "${ALGS[@]}"; do mint_one "$alg" "$work/tokens/$alg.jwt"; done
 mint_one ES256 "$work/tokens/jwks.jwt" "$work/keys/jwks20/key-19/private.pem" key-19
 for name in "${selected[@]}"; do
-    case "$name" in *-rotate) mint_pool "${name%-rotate}" "$pool" "$work/tokens/${name%-rotate}-pool.txt" ;; esac
+    case "$name" in
+        *-rotate) mint_pool "${name%-rotate}" "$pool" "$work/tokens/${name%-rotate}-pool.txt" ;;
+        ES256-2w-*) mint_pool ES256 3000 "$work/tokens/ES256-2w-pool.txt" ;;
+    esac
 done
 
 if [ $callgrind = 1 ]; then

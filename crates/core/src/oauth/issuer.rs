@@ -2,6 +2,8 @@
 //! published), the RFC 9068 access token, the token response, the JWKS and the RFC 8414
 //! metadata. Tokens are made with the JOSE layer's one minting helper, [`sign::mint`].
 
+use std::sync::Arc;
+
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use serde_json::{json, Value};
 
@@ -265,14 +267,14 @@ pub enum IssueError {
 #[derive(Debug)]
 pub struct Issuer {
     issuer: Box<str>,
-    keys: Vec<IssuerKey>,
+    keys: Arc<Vec<IssuerKey>>,
     signer: usize,
     rng: SystemRandom,
 }
 
 impl Issuer {
     /// The issuer `issuer` with `keys`: the first key that is not `publish_only` signs.
-    pub fn new(issuer: &str, keys: Vec<IssuerKey>) -> Result<Issuer, IssuerError> {
+    pub fn new(issuer: &str, keys: Arc<Vec<IssuerKey>>) -> Result<Issuer, IssuerError> {
         for (at, key) in keys.iter().enumerate() {
             if keys.iter().take(at).any(|earlier| earlier.kid == key.kid) {
                 return Err(IssuerError::DuplicateKid(key.kid.clone()));
@@ -433,7 +435,7 @@ mod tests {
             assert_eq!(key.jwk["crv"].as_str(), crv);
             assert_eq!(key.jwk["use"], "sig");
             assert_eq!(key.jwk["kid"].as_str(), Some(&*key.kid));
-            let issuer = Issuer::new("https://auth.example", vec![key]).unwrap();
+            let issuer = Issuer::new("https://auth.example", Arc::new(vec![key])).unwrap();
             let token = issuer.access_token(&grant(), 1_000).unwrap();
             let verifier = Verifier::new(issuer.verify_keys(), None).unwrap();
             assert!(verifier.verify(token.as_bytes()).is_ok(), "{file}");
@@ -451,7 +453,7 @@ mod tests {
     fn tokens_follow_rfc_9068() {
         let key =
             IssuerKey::from_pem(&fixture("p256-private.pem"), None, Some("k1"), false).unwrap();
-        let issuer = Issuer::new("https://auth.example", vec![key]).unwrap();
+        let issuer = Issuer::new("https://auth.example", Arc::new(vec![key])).unwrap();
         let token = issuer.access_token(&grant(), 1_000).unwrap();
         let header = header_of(&token);
         assert_eq!(header, json!({"typ": "at+jwt", "alg": "ES256", "kid": "k1"}));
@@ -482,19 +484,25 @@ mod tests {
     fn the_first_key_not_publish_only_signs_and_every_key_is_published() {
         let next = IssuerKey::from_pem(&fixture("ed25519-private.pem"), None, None, true).unwrap();
         let current = IssuerKey::from_pem(&fixture("p256-private.pem"), None, None, false).unwrap();
-        let issuer = Issuer::new("https://a", vec![next, current]).unwrap();
+        let issuer = Issuer::new("https://a", Arc::new(vec![next, current])).unwrap();
         assert_eq!(issuer.signing_key().unwrap().alg, Algorithm::ES256);
         let jwks: Value = serde_json::from_str(&issuer.jwks()).unwrap();
         assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
         assert_eq!(jwks["keys"][0]["kty"], "OKP");
         let only_next =
             IssuerKey::from_pem(&fixture("ed25519-private.pem"), None, None, true).unwrap();
-        assert_eq!(Issuer::new("https://a", vec![only_next]).unwrap_err(), IssuerError::NoSigner);
+        assert_eq!(
+            Issuer::new("https://a", Arc::new(vec![only_next])).unwrap_err(),
+            IssuerError::NoSigner
+        );
         let a =
             IssuerKey::from_pem(&fixture("p256-private.pem"), None, Some("same"), false).unwrap();
         let b =
             IssuerKey::from_pem(&fixture("p384-private.pem"), None, Some("same"), false).unwrap();
-        assert!(matches!(Issuer::new("https://a", vec![a, b]), Err(IssuerError::DuplicateKid(_))));
+        assert!(matches!(
+            Issuer::new("https://a", Arc::new(vec![a, b])),
+            Err(IssuerError::DuplicateKid(_))
+        ));
     }
 
     #[test]

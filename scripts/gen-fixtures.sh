@@ -252,5 +252,14 @@ mint REVOKED_SUB --alg RS256 "${rsa[@]}" --ttl 2h --sub revoked-user --jti other
 mint LIVE_JTI --alg RS256 "${rsa[@]}" --ttl 2h --sub carol --jti live-jti-1
 mint BOB --alg RS256 "${rsa[@]}" --ttl 2h --sub bob --jti bob-jti-1
 
+# Tokens as this server's token endpoint makes them (typ at+jwt, its issuer, no kid), signed
+# with the issuer's P-256 key and with its Ed25519 key (configured publish_only, then signing).
+own=(--iss https://auth.example --aud https://api.example --sub svc --claim client_id=svc
+     --header typ=at+jwt --ttl 2h)
+mint OWN_EC --alg ES256 --key "$keys/ec256/private.pem" "${own[@]}" --scope orders:read
+mint OWN_ED --alg EdDSA --key "$keys/ed25519/private.pem" "${own[@]}" --scope orders:read
+mint OWN_WRONG_AUD --alg ES256 --key "$keys/ec256/private.pem" --iss https://auth.example \
+    --aud https://other.example --sub svc --ttl 2h
+
 mv "$env_file" "$out/env.sh"
 echo "gen-fixtures.sh: keys and $(grep -c '^export TEST_NGINX_TOKEN_' "$out/env.sh") tokens in $out (load with: . $out/env.sh)"

@@ -43,6 +43,9 @@ orders_reader=$(mint --iss https://issuer.example --aud orders-api --scope order
     --claim email=alice@example.com)
 orders_nothing=$(mint --iss https://issuer.example --aud orders-api --scope profile)
 orders_other_aud=$(mint --iss https://issuer.example --aud billing-api --scope orders:read)
+# issuer.conf's client registry: one client, its secret printed once by the CLI.
+client_secret=$("$cli" client add --clients-file "$keys/clients.txt" --id example \
+    --scope orders:read --audience https://api.example | sed -n 's/^client_secret: //p')
 
 free_port() {
     perl -MIO::Socket::INET -e \
@@ -109,6 +112,20 @@ checks() {
         expect "$name" 401 /api/hello - 'WWW-Authenticate: Bearer realm="api"' \
             -H "$(bearer "$valid")"
         expect "$name" 200 /api/health "hello from the backend" -
+        ;;
+    issuer)
+        expect "$name" 200 /oauth/token '"token_type":"Bearer"' 'Cache-Control: no-store' \
+            -u "example:$client_secret" -d grant_type=client_credentials
+        local issued
+        issued=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$work/body")
+        expect "$name" 200 /api/hello "hello from the backend" - -H "$(bearer "$issued")"
+        expect "$name" 403 /admin/hello - 'error="insufficient_scope"' -H "$(bearer "$issued")"
+        expect "$name" 401 /oauth/token '"error":"invalid_client"' 'WWW-Authenticate: Basic' \
+            -u "example:wrong" -d grant_type=client_credentials
+        expect "$name" 405 /oauth/token - 'Allow: POST'
+        expect "$name" 200 /.well-known/oauth-authorization-server \
+            "\"token_endpoint\":\"http://localhost:$port/oauth/token\"" -
+        expect "$name" 200 /.well-known/jwks.json '"use":"sig"' 'Cache-Control: max-age=300'
         ;;
     *)
         echo "not ok - $name: no checks for this example in $0" >&2

@@ -137,6 +137,26 @@ jti revoked-jti-1
 sub revoked-user
 EOF
 
+# --- the authorization server (t/200-oauth-*.t) -----------------------------------------------
+# oauth/clients.txt: the client registry, with test secrets written here in the clear (real
+# secrets come from `credentialflow client add`). svc: two scopes, two audiences, 10m tokens;
+# rot: rotating (two digests); off: disabled; "svc:2" has an id and a secret that need
+# form-encoding inside Basic (RFC 6749 §2.3.1). The signing keys are the EC P-256 and Ed25519
+# fixtures; oauth/exposed.pem is the P-256 key readable by everyone (warns).
+mkdir -p "$out/oauth"
+digest() { printf 'sha256:%s' "$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
+cat >"$out/oauth/clients.txt" <<EOF_CLIENTS
+# id     digest                              scopes                    audiences                                   ttl
+svc      $(digest svc-secret-0123456789abcdefghij)  orders:read,orders:write  https://api.example,https://other.example  10m
+rot      $(digest rot-old-secret-0123456789abcdef)  orders:read               https://api.example
+rot      $(digest rot-new-secret-0123456789abcdef)  orders:read               https://api.example
+off      $(digest off-secret-0123456789abcdefghij)  orders:read               https://api.example  disabled
+svc:2    $(digest 'p+s:w%rd&x y')                   -                         https://api.example  1h
+EOF_CLIENTS
+cp "$keys/ec256/private.pem" "$out/oauth/exposed.pem"
+chmod 644 "$out/oauth/exposed.pem"
+chmod 600 "$keys/ec256/private.pem" "$keys/ed25519/private.pem" "$keys/rsa/private.pem"
+
 # --- tokens ---------------------------------------------------------------------------------
 env_file=$out/env.sh.tmp
 {
@@ -231,6 +251,15 @@ mint REVOKED_JTI --alg RS256 "${rsa[@]}" --ttl 2h --sub bob --jti revoked-jti-1
 mint REVOKED_SUB --alg RS256 "${rsa[@]}" --ttl 2h --sub revoked-user --jti other-jti-1
 mint LIVE_JTI --alg RS256 "${rsa[@]}" --ttl 2h --sub carol --jti live-jti-1
 mint BOB --alg RS256 "${rsa[@]}" --ttl 2h --sub bob --jti bob-jti-1
+
+# Tokens as this server's token endpoint makes them (typ at+jwt, its issuer, no kid), signed
+# with the issuer's P-256 key and with its Ed25519 key (configured publish_only, then signing).
+own=(--iss https://auth.example --aud https://api.example --sub svc --claim client_id=svc
+     --header typ=at+jwt --ttl 2h)
+mint OWN_EC --alg ES256 --key "$keys/ec256/private.pem" "${own[@]}" --scope orders:read
+mint OWN_ED --alg EdDSA --key "$keys/ed25519/private.pem" "${own[@]}" --scope orders:read
+mint OWN_WRONG_AUD --alg ES256 --key "$keys/ec256/private.pem" --iss https://auth.example \
+    --aud https://other.example --sub svc --ttl 2h
 
 mv "$env_file" "$out/env.sh"
 echo "gen-fixtures.sh: keys and $(grep -c '^export TEST_NGINX_TOKEN_' "$out/env.sh") tokens in $out (load with: . $out/env.sh)"

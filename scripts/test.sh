@@ -47,6 +47,9 @@ python3 scripts/log_secrets_check.py "$TEST_NGINX_ERROR_LOG" --env "$fixtures/en
     $(find "$fixtures" -name 'secret*' -type f -printf '--secret-file %p ')
 unset TEST_NGINX_ERROR_LOG
 
+step "OAuth interoperability: authlib obtains tokens, PyJWT's PyJWKClient verifies them"
+scripts/interop.sh
+
 step "every example in nginx-conf/ starts and guards"
 scripts/check-examples.sh
 

@@ -8,6 +8,7 @@ mod conf;
 mod ffi_guard;
 mod handler;
 mod headers;
+mod oauth;
 mod request_ctx;
 mod revocation_file;
 mod revocation_timer;
@@ -157,7 +158,9 @@ unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         if let Some(main) = Module::main_conf(cycle) {
             worker_cache::init(main.cache_size());
             // SAFETY: called once per worker, on the worker's own event loop.
-            unsafe { revocation_timer::start(cycle, &main.revocation_sources) };
+            unsafe {
+                revocation_timer::start(cycle, &main.revocation_sources, &main.oauth_registries)
+            };
         }
         Status::NGX_OK.into()
     })

@@ -1,11 +1,13 @@
-//! Each worker re-checks its revocation files twice a second, so a change takes effect
-//! within a second without a reload. The request path only reads the list in memory.
+//! Each worker re-checks its revocation files and client registries twice a second, so a
+//! change takes effect within a second without a reload. The request path only reads the
+//! list or registry in memory.
 
 use std::cell::RefCell;
 use std::ptr::{addr_of, addr_of_mut};
 use std::sync::Arc;
 
 use credentialflow_core::defaults;
+use credentialflow_core::oauth::source::{RegistryRefresh, RegistrySource};
 use credentialflow_core::revocation::{Refresh, RevocationSource};
 use ngx::ffi::{
     ngx_add_timer, ngx_cycle_t, ngx_del_timer, ngx_event_t, ngx_exiting, ngx_quit, ngx_terminate,
@@ -23,17 +25,23 @@ static mut TIMER: ngx_event_t = unsafe { std::mem::zeroed() };
 
 thread_local! {
     static SOURCES: RefCell<Vec<Arc<RevocationSource>>> = const { RefCell::new(Vec::new()) };
+    static REGISTRIES: RefCell<Vec<Arc<RegistrySource>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Starts the timer in this worker if any revocation file is configured.
+/// Starts the timer in this worker if any revocation file or client registry is configured.
 ///
 /// # Safety
 /// Call from `init_process`, on the worker's event loop.
-pub unsafe fn start(cycle: &mut ngx_cycle_t, sources: &[Arc<RevocationSource>]) {
-    if sources.is_empty() {
+pub unsafe fn start(
+    cycle: &mut ngx_cycle_t,
+    sources: &[Arc<RevocationSource>],
+    registries: &[Arc<RegistrySource>],
+) {
+    if sources.is_empty() && registries.is_empty() {
         return;
     }
     SOURCES.with(|s| *s.borrow_mut() = sources.to_vec());
+    REGISTRIES.with(|r| *r.borrow_mut() = registries.to_vec());
     // SAFETY: the timer event is only touched from this worker's single thread.
     unsafe {
         let timer = &mut *addr_of_mut!(TIMER);
@@ -55,6 +63,7 @@ pub fn stop() {
         }
     }
     SOURCES.with(|s| s.borrow_mut().clear());
+    REGISTRIES.with(|r| r.borrow_mut().clear());
 }
 
 unsafe extern "C" fn tick(event: *mut ngx_event_t) {
@@ -79,6 +88,29 @@ unsafe extern "C" fn tick(event: *mut ngx_event_t) {
                             log,
                             "credentialflow: revocation file \"{}\": {error}; keeping the previous list",
                             source.path().display()
+                        );
+                    }
+                }
+            }
+        });
+        REGISTRIES.with(|registries| {
+            for registry in registries.borrow().iter() {
+                match registry.refresh() {
+                    RegistryRefresh::Unchanged => {}
+                    RegistryRefresh::Reloaded(count) => {
+                        ngx_log_error!(
+                            NGX_LOG_NOTICE,
+                            log,
+                            "credentialflow: client registry \"{}\" reloaded, {count} clients",
+                            registry.path().display()
+                        );
+                    }
+                    RegistryRefresh::Failed(error) => {
+                        ngx_log_error!(
+                            NGX_LOG_ERR,
+                            log,
+                            "credentialflow: client registry \"{}\": {error}; keeping the previous registry",
+                            registry.path().display()
                         );
                     }
                 }

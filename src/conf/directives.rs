@@ -11,8 +11,8 @@ use credentialflow_core::revocation::{RevocationError, RevocationSource};
 use credentialflow_core::{Algorithm, AlgorithmSet, ForwardedClaim};
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_str_t, NGX_CONF_1MORE, NGX_CONF_FLAG, NGX_CONF_TAKE1,
-    NGX_CONF_TAKE12, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    ngx_command_t, ngx_conf_t, ngx_str_t, NGX_CONF_1MORE, NGX_CONF_FLAG, NGX_CONF_NOARGS,
+    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
     NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG, NGX_LOG_WARN,
 };
 use ngx::http::HttpModuleMainConf;
@@ -75,6 +75,14 @@ handlers! {
     set_max_token_size: LocConf => max_token_size;
     set_cache_size: MainConf => cache_size;
     set_zone: MainConf => zone;
+    set_oauth_clients: LocConf => crate::oauth::directives::clients;
+    set_oauth_signing_key: LocConf => crate::oauth::directives::signing_key;
+    set_oauth_issuer: LocConf => crate::oauth::directives::issuer;
+    set_oauth_token_ttl: LocConf => crate::oauth::directives::token_ttl;
+    set_oauth_token: LocConf => crate::oauth::directives::token;
+    set_oauth_jwks: LocConf => crate::oauth::directives::jwks;
+    set_oauth_metadata: LocConf => crate::oauth::directives::metadata;
+    set_accept_own_tokens: LocConf => crate::oauth::directives::accept_own_tokens;
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
@@ -332,10 +340,24 @@ const fn command(
     }
 }
 
+/// An http/server directive kept in the location conf of its level, so locations inherit it.
+const fn server_level(
+    name: ngx_str_t,
+    flags: u32,
+    set: unsafe extern "C" fn(*mut ngx_conf_t, *mut ngx_command_t, *mut c_void) -> *mut c_char,
+) -> ngx_command_t {
+    let mut entry = command(name, flags, set);
+    entry.conf = NGX_HTTP_LOC_CONF_OFFSET as _;
+    entry
+}
+
+const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
+const OAUTH_COUNT: usize = 8;
+
 #[cfg(not(feature = "panic-test"))]
-const COUNT: usize = 16;
+const COUNT: usize = 16 + OAUTH_COUNT;
 #[cfg(feature = "panic-test")]
-const COUNT: usize = 17;
+const COUNT: usize = 17 + OAUTH_COUNT;
 
 /// The directive table nginx reads.
 pub static mut COMMANDS: [ngx_command_t; COUNT] = [
@@ -380,6 +402,46 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         set_cache_size,
     ),
     command(ngx_string!("credentialflow_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_zone),
+    server_level(
+        ngx_string!("credentialflow_oauth_clients"),
+        SERVER_LEVEL | NGX_CONF_TAKE1,
+        set_oauth_clients,
+    ),
+    server_level(
+        ngx_string!("credentialflow_oauth_signing_key"),
+        SERVER_LEVEL | NGX_CONF_1MORE,
+        set_oauth_signing_key,
+    ),
+    server_level(
+        ngx_string!("credentialflow_oauth_issuer"),
+        SERVER_LEVEL | NGX_CONF_TAKE1,
+        set_oauth_issuer,
+    ),
+    server_level(
+        ngx_string!("credentialflow_oauth_token_ttl"),
+        SERVER_LEVEL | NGX_CONF_TAKE1,
+        set_oauth_token_ttl,
+    ),
+    command(
+        ngx_string!("credentialflow_oauth_token"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_oauth_token,
+    ),
+    command(
+        ngx_string!("credentialflow_oauth_jwks"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_oauth_jwks,
+    ),
+    command(
+        ngx_string!("credentialflow_oauth_metadata"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_oauth_metadata,
+    ),
+    command(
+        ngx_string!("credentialflow_accept_own_tokens"),
+        ANY_LEVEL | NGX_CONF_FLAG,
+        set_accept_own_tokens,
+    ),
     #[cfg(feature = "panic-test")]
     command(
         ngx_string!("credentialflow_panic_test"),

@@ -1,7 +1,7 @@
 //! Configuration: the conf structs, their creation and merging, and the cross-directive checks
 //! that turn a protected location's directives into one ready [`ProtectedLocation`].
 
-mod args;
+pub(crate) mod args;
 mod directives;
 
 use std::ffi::{c_char, c_void};
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::defaults;
 use credentialflow_core::jose::keys::VerifyKey;
+use credentialflow_core::oauth::source::RegistrySource;
 use credentialflow_core::revocation::RevocationSource;
 use credentialflow_core::{AccessRules, AlgorithmSet, ForwardedClaim, Policy, Verifier};
 use ngx::core::Pool;
@@ -40,6 +41,8 @@ pub struct MainConf {
     pub protects_somewhere: bool,
     /// The shared-memory zone, once requested (`postconfiguration`).
     pub zone: Option<NonNull<ngx_shm_zone_t>>,
+    /// Every client registry named anywhere, once each, for the same watcher.
+    pub oauth_registries: Vec<Arc<RegistrySource>>,
 }
 
 impl MainConf {
@@ -84,6 +87,8 @@ pub struct LocConf {
     verifier: Option<Arc<Verifier>>,
     /// The finished configuration of a location where the module is on; `None` elsewhere.
     pub protected: Option<Arc<ProtectedLocation>>,
+    /// The authorization server's settings (`credentialflow_oauth_*`, issue 10).
+    pub oauth: crate::oauth::OAuthConf,
 }
 
 /// Everything the request path needs for one protected location, decided at config time.
@@ -137,7 +142,8 @@ impl LocConf {
     /// algorithm list when one is set (it asks for what the keys cannot do), else at the keys.
     fn verifier(&mut self) -> Result<Option<Arc<Verifier>>, MergeError> {
         if self.verifier.is_none() {
-            if let Some(keys) = &self.keys {
+            // Empty only where `credentialflow_accept_own_tokens off` removed the issuer's keys.
+            if let Some(keys) = self.keys.as_ref().filter(|keys| !keys.is_empty()) {
                 let verifier = Verifier::new(keys.clone(), self.algorithms).map_err(|e| {
                     let (name, at) = match self.algorithms_at.is_some() {
                         true => ("credentialflow_algorithms", &self.algorithms_at),
@@ -152,6 +158,10 @@ impl LocConf {
     }
 
     fn merge(&mut self, prev: &mut LocConf) -> Result<(), MergeError> {
+        let realm = self.realm.as_ref().or(prev.realm.as_ref()).cloned();
+        let realm = realm.unwrap_or_else(|| defaults::REALM.into());
+        self.oauth.merge(&mut prev.oauth, &realm)?;
+        self.trust_own_tokens(prev)?;
         if self.keys.is_none() && self.algorithms.is_none() {
             self.verifier = prev.verifier()?;
         }
@@ -163,6 +173,11 @@ impl LocConf {
         inherit_at((&mut self.enabled, &mut self.enabled_at), (&prev.enabled, &prev.enabled_at));
         inherit(&mut self.header, &prev.header);
         inherit(&mut self.issuers, &prev.issuers);
+        if let (Some(own), Some(issuers)) = (self.oauth.keys_trust(), &mut self.issuers) {
+            if !issuers.iter().any(|iss| **iss == *own.issuer()) {
+                issuers.push(own.issuer().into());
+            }
+        }
         inherit(&mut self.audiences, &prev.audiences);
         inherit(&mut self.leeway, &prev.leeway);
         inherit(&mut self.required_claims, &prev.required_claims);
@@ -202,6 +217,40 @@ impl LocConf {
         Ok(())
     }
 
+    /// `credentialflow_accept_own_tokens`: adds the public halves of this server's signing
+    /// keys to the level's verification keys (once per issuer along the inheritance), or
+    /// removes them where it is turned off.
+    fn trust_own_tokens(&mut self, prev: &mut LocConf) -> Result<(), MergeError> {
+        let own = self.oauth.trusted_issuer()?;
+        let inherited = if self.keys.is_none() { prev.oauth.keys_trust().cloned() } else { None };
+        match (own, inherited) {
+            (Some(own), Some(old)) if Arc::ptr_eq(&own, &old) => {
+                self.oauth.set_keys_trust(Some(own));
+            }
+            (Some(own), old) => {
+                let mut keys = self.keys.take().or_else(|| prev.keys.clone()).unwrap_or_default();
+                if let Some(old) = old {
+                    keys.retain(|key| !crate::oauth::is_issuer_key(&old, key));
+                }
+                keys.extend(own.verify_keys());
+                if self.keys_at.is_none() {
+                    self.keys_at.clone_from(&prev.keys_at);
+                }
+                self.keys = Some(keys);
+                self.oauth.set_keys_trust(Some(own));
+            }
+            (None, Some(old)) => {
+                let mut keys = prev.keys.clone().unwrap_or_default();
+                keys.retain(|key| !crate::oauth::is_issuer_key(&old, key));
+                self.keys = Some(keys);
+                self.keys_at.clone_from(&prev.keys_at);
+                self.oauth.set_keys_trust(None);
+            }
+            (None, None) => self.oauth.set_keys_trust(None),
+        }
+        Ok(())
+    }
+
     fn protected_location(&self, verifier: Arc<Verifier>) -> ProtectedLocation {
         let default_policy = Policy::default();
         ProtectedLocation {
@@ -226,6 +275,12 @@ impl LocConf {
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
         }
+    }
+}
+
+impl From<crate::oauth::OAuthMergeError> for MergeError {
+    fn from(crate::oauth::OAuthMergeError(message, at): crate::oauth::OAuthMergeError) -> Self {
+        MergeError { message, at }
     }
 }
 

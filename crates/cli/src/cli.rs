@@ -17,6 +17,7 @@ Usage:
   credentialflow keygen --alg ALG --out DIR [--kid KID] [--bits 2048|3072|4096] [--force]
   credentialflow mint --key FILE --alg ALG [options]
   credentialflow inspect TOKEN|- [--json]
+  credentialflow client add|rotate|remove --clients-file F --id ID [options]
   credentialflow help [COMMAND]
 
 ALG: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA
@@ -94,6 +95,8 @@ pub enum Command {
     Mint(Box<MintArgs>),
     /// `inspect`.
     Inspect(InspectArgs),
+    /// `client add|rotate|remove` and its arguments (parsed by `client.rs`).
+    Client(Vec<String>),
 }
 
 /// A command with its own usage text.
@@ -195,7 +198,11 @@ pub fn parse(args: Vec<String>) -> Result<Command, CliError> {
     let Some(command) = args.next() else {
         return Err(CliError::usage("no command given; try 'credentialflow --help'"));
     };
-    let rest = Cursor::new(args.collect());
+    let rest: Vec<String> = args.collect();
+    if command == "client" {
+        return Ok(Command::Client(rest));
+    }
+    let rest = Cursor::new(rest);
     match command.as_str() {
         "-h" | "--help" => Ok(Command::Help(None)),
         "help" => parse_help(rest),
@@ -203,7 +210,7 @@ pub fn parse(args: Vec<String>) -> Result<Command, CliError> {
         "mint" => parse_mint(rest),
         "inspect" => parse_inspect(rest),
         other => Err(CliError::usage(format!(
-            "unknown command {other:?}; the commands are keygen, mint and inspect"
+            "unknown command {other:?}; the commands are keygen, mint, inspect and client"
         ))),
     }
 }

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod client;
 mod der;
 mod duration;
 mod error;
@@ -46,6 +47,7 @@ fn run(args: Vec<String>) -> Result<(), CliError> {
         Command::Keygen(args) => keygen::run(&args)?.join("\n") + "\n",
         Command::Mint(args) => mint::run(&args)? + "\n",
         Command::Inspect(args) => inspect::run(&args, mint::unix_now()?)?,
+        Command::Client(args) => client::run(&args)?,
     };
     print(&output)
 }

@@ -23,3 +23,14 @@ pub const CREDENTIAL_HEADER: &str = "Authorization";
 
 /// How often each worker checks its revocation files for a change, in milliseconds.
 pub const REVOCATION_CHECK_INTERVAL_MS: usize = 500;
+
+/// `credentialflow_oauth_token_ttl`: an access token's lifetime in seconds, unless the client's
+/// registry line sets its own.
+pub const OAUTH_TOKEN_TTL: i64 = 15 * 60;
+
+/// Largest token request body the token endpoint reads; a longer one gets 413.
+pub const OAUTH_MAX_BODY: usize = 8 * 1024;
+
+/// `Cache-Control: max-age` of the JWKS, in seconds: a key published ahead of a rotation
+/// (`publish_only`) reaches every verifier's cache within this time.
+pub const OAUTH_JWKS_MAX_AGE: u64 = 300;

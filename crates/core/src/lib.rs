@@ -11,6 +11,8 @@
 //!   caches), [`rules`] (everything one protected location checks, and its
 //!   decision), [`reject`] (why a request is refused), [`claims_view`] (claims as header and
 //!   variable text), [`defaults`] (every default).
+//! - [`oauth`]: the authorization server (client registry, client credentials grant, RFC 9068
+//!   tokens, JWKS, metadata).
 #![forbid(unsafe_code)]
 
 pub mod cache;
@@ -20,6 +22,7 @@ pub mod defaults;
 pub mod file_access;
 mod fingerprint;
 pub mod jose;
+pub mod oauth;
 pub mod policy;
 pub mod reject;
 pub mod revocation;

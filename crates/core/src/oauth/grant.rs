@@ -1,0 +1,393 @@
+//! The token request's decision for the client credentials grant (RFC 6749 §4.4): who the
+//! client is, and what it gets, or the RFC 6749 §5.2 / RFC 8707 error.
+
+use super::form::{basic_credentials, is_form_content_type, Form, FormError};
+use super::registry::{valid_scope, ClientRegistry};
+
+/// The only grant this endpoint issues.
+pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+
+/// An RFC 6749 §5.2 (and RFC 8707 §2) error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Missing, repeated or malformed parameter, wrong content type, two auth methods.
+    InvalidRequest,
+    /// Unknown client, wrong secret, no or unsupported client authentication.
+    InvalidClient,
+    /// The client may not use this grant (a `disabled` client).
+    UnauthorizedClient,
+    /// A `grant_type` other than `client_credentials`.
+    UnsupportedGrantType,
+    /// A scope the client may not obtain.
+    InvalidScope,
+    /// A `resource` or `audience` the client may not obtain tokens for.
+    InvalidTarget,
+}
+
+impl ErrorCode {
+    /// The `error` member of the response.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidTarget => "invalid_target",
+        }
+    }
+
+    /// The HTTP status: 401 for a failed client authentication, else 400.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidClient => 401,
+            _ => 400,
+        }
+    }
+}
+
+/// A refused token request: what to answer and what to log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The error code.
+    pub code: ErrorCode,
+    /// The `error_description`: fixed text, never echoing the request.
+    pub description: &'static str,
+    /// The client id the request claimed, if any, for the log line (not authenticated).
+    pub client_id: Option<String>,
+    /// Whether the client used HTTP Basic (the 401 then carries a `Basic` challenge).
+    pub basic: bool,
+}
+
+impl Refusal {
+    /// The error response body.
+    pub fn json(&self) -> String {
+        serde_json::json!({ "error": self.code.name(), "error_description": self.description })
+            .to_string()
+    }
+
+    /// The claimed client id made safe for a log line: printable ASCII, at most 64 bytes.
+    pub fn client_for_log(&self) -> String {
+        match &self.client_id {
+            None => "-".into(),
+            Some(id) => {
+                id.chars().take(64).map(|c| if c.is_ascii_graphic() { c } else { '?' }).collect()
+            }
+        }
+    }
+}
+
+/// What an accepted request obtains.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The authenticated client.
+    pub client_id: String,
+    /// The granted scopes, in the order requested (or the client's order).
+    pub scopes: Vec<String>,
+    /// The token's audience.
+    pub audience: String,
+    /// The token's lifetime in seconds.
+    pub ttl: i64,
+}
+
+impl Grant {
+    /// The scopes as the `scope` claim and response member write them.
+    pub fn scope(&self) -> String {
+        self.scopes.join(" ")
+    }
+}
+
+/// A token request as the nginx layer reads it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokenRequest<'a> {
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<&'a [u8]>,
+    /// The `Authorization` header, if any.
+    pub authorization: Option<&'a [u8]>,
+    /// The query string (credentials there are refused).
+    pub query: &'a [u8],
+    /// The body.
+    pub body: &'a [u8],
+}
+
+struct Refuse {
+    basic: bool,
+    client_id: Option<String>,
+}
+
+impl Refuse {
+    fn with(&self, code: ErrorCode, description: &'static str) -> Refusal {
+        Refusal { code, description, client_id: self.client_id.clone(), basic: self.basic }
+    }
+}
+
+/// Decides a token request against the registry; `default_ttl` is the configured lifetime.
+pub fn decide(
+    registry: &ClientRegistry,
+    request: &TokenRequest<'_>,
+    default_ttl: i64,
+) -> Result<Grant, Refusal> {
+    let basic = request.authorization.and_then(basic_credentials);
+    let mut refuse = Refuse { basic: basic.is_some(), client_id: None };
+    use ErrorCode::*;
+
+    if !request.content_type.is_some_and(is_form_content_type) {
+        return Err(
+            refuse.with(InvalidRequest, "the request must be application/x-www-form-urlencoded")
+        );
+    }
+    let form = Form::parse(request.body).map_err(|e| match e {
+        FormError::Repeated(_) => refuse.with(InvalidRequest, "a parameter is repeated"),
+        _ => refuse.with(InvalidRequest, "malformed form encoding"),
+    })?;
+    refuse.client_id = form.get("client_id").map(str::to_owned);
+    if let Ok(query) = Form::parse(request.query) {
+        if query.has("client_secret") || query.has("client_id") {
+            return Err(refuse
+                .with(InvalidRequest, "client credentials are not accepted in the query string"));
+        }
+    }
+
+    let (id, secret) = match (basic, request.authorization) {
+        (Some(Ok((id, secret))), _) => {
+            refuse.client_id = Some(id.clone());
+            if form.has("client_secret") {
+                return Err(
+                    refuse.with(InvalidRequest, "more than one client authentication method")
+                );
+            }
+            if form.get("client_id").is_some_and(|body_id| body_id != id) {
+                return Err(
+                    refuse.with(InvalidRequest, "client_id differs from the Basic credentials")
+                );
+            }
+            (id, secret)
+        }
+        (Some(Err(_)), _) => {
+            return Err(refuse.with(InvalidRequest, "malformed Basic credentials"));
+        }
+        (None, Some(_)) => {
+            return Err(refuse.with(InvalidClient, "unsupported client authentication method"));
+        }
+        (None, None) => match (form.get("client_id"), form.get("client_secret")) {
+            (Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
+            _ => return Err(refuse.with(InvalidClient, "client authentication is required")),
+        },
+    };
+
+    let grant_type = form
+        .get("grant_type")
+        .ok_or_else(|| refuse.with(InvalidRequest, "grant_type is missing"))?;
+    let resources: Vec<&str> = form.all("resource").collect();
+    let audience_param = form.get("audience");
+    if !resources.is_empty() && audience_param.is_some() {
+        return Err(refuse.with(InvalidRequest, "resource and audience may not both be sent"));
+    }
+
+    let Some(client) = registry.authenticate(&id, secret.as_bytes()) else {
+        return Err(refuse.with(InvalidClient, "client authentication failed"));
+    };
+    if grant_type != CLIENT_CREDENTIALS {
+        return Err(refuse.with(UnsupportedGrantType, "only client_credentials is supported"));
+    }
+    if client.disabled {
+        return Err(refuse.with(UnauthorizedClient, "the client may not obtain tokens"));
+    }
+
+    let scopes = match form.get("scope") {
+        None => client.scopes.iter().map(|s| s.to_string()).collect(),
+        Some(requested) => {
+            let mut scopes: Vec<String> = Vec::new();
+            for scope in requested.split(' ') {
+                if !valid_scope(scope) {
+                    return Err(refuse.with(InvalidScope, "the scope is malformed"));
+                }
+                if !client.scopes.iter().any(|allowed| &**allowed == scope) {
+                    return Err(
+                        refuse.with(InvalidScope, "a requested scope is not granted to the client")
+                    );
+                }
+                if !scopes.iter().any(|seen| seen == scope) {
+                    scopes.push(scope.to_owned());
+                }
+            }
+            scopes
+        }
+    };
+
+    let requested = match (resources.as_slice(), audience_param) {
+        ([], None) => None,
+        ([one], None) => Some(*one),
+        ([], Some(one)) => Some(one),
+        _ => return Err(refuse.with(InvalidTarget, "one resource per token")),
+    };
+    let audience = match requested {
+        None => client.audiences.first().map(|a| a.to_string()),
+        Some(wanted) => client.audiences.iter().find(|a| &***a == wanted).map(|a| a.to_string()),
+    };
+    let Some(audience) = audience else {
+        return Err(
+            refuse.with(InvalidTarget, "the client may not obtain tokens for this resource")
+        );
+    };
+
+    Ok(Grant {
+        client_id: client.id.to_string(),
+        scopes,
+        audience,
+        ttl: client.ttl.unwrap_or(default_ttl),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    use super::*;
+    use crate::oauth::registry::format_digest;
+
+    const FORM: &[u8] = b"application/x-www-form-urlencoded";
+
+    fn registry() -> ClientRegistry {
+        let text = format!(
+            "svc {} read,write https://api.a,https://api.b 5m\n\
+             svc {} read,write https://api.a,https://api.b 5m\n\
+             off {} read https://api.a disabled\n\
+             my:id {} - https://api.a\n",
+            format_digest(b"s3cret"),
+            format_digest(b"n3w"),
+            format_digest(b"x"),
+            format_digest(b"p+w:d"),
+        );
+        ClientRegistry::parse(text.as_bytes()).unwrap()
+    }
+
+    fn post(body: &str) -> Result<Grant, Refusal> {
+        let request =
+            TokenRequest { content_type: Some(FORM), body: body.as_bytes(), ..Default::default() };
+        decide(&registry(), &request, 900)
+    }
+
+    fn basic(id: &str, secret: &str, body: &str) -> Result<Grant, Refusal> {
+        let header = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
+        let request = TokenRequest {
+            content_type: Some(FORM),
+            authorization: Some(header.as_bytes()),
+            body: body.as_bytes(),
+            ..Default::default()
+        };
+        decide(&registry(), &request, 900)
+    }
+
+    fn code(result: Result<Grant, Refusal>) -> ErrorCode {
+        result.expect_err("refused").code
+    }
+
+    #[test]
+    fn issues_with_basic_and_with_post() {
+        let grant = basic("svc", "s3cret", "grant_type=client_credentials").unwrap();
+        assert_eq!(grant.client_id, "svc");
+        assert_eq!(grant.scope(), "read write");
+        assert_eq!(grant.audience, "https://api.a");
+        assert_eq!(grant.ttl, 300);
+        let grant =
+            post("grant_type=client_credentials&client_id=svc&client_secret=n3w&scope=write")
+                .unwrap();
+        assert_eq!(grant.scope(), "write");
+        // Form-decoded Basic id and secret (RFC 6749 §2.3.1), and the default lifetime.
+        let grant = basic("my%3Aid", "p%2Bw%3Ad", "grant_type=client_credentials").unwrap();
+        assert_eq!((grant.client_id.as_str(), grant.ttl, grant.scope()), ("my:id", 900, "".into()));
+    }
+
+    #[test]
+    fn scopes_and_targets() {
+        let ok =
+            |body: &str| basic("svc", "s3cret", &format!("grant_type=client_credentials&{body}"));
+        assert_eq!(ok("scope=write+read+write").unwrap().scope(), "write read");
+        assert_eq!(code(ok("scope=read+admin")), ErrorCode::InvalidScope);
+        assert_eq!(code(ok("scope=")), ErrorCode::InvalidScope);
+        assert_eq!(ok("resource=https://api.b").unwrap().audience, "https://api.b");
+        assert_eq!(ok("audience=https://api.b").unwrap().audience, "https://api.b");
+        assert_eq!(code(ok("resource=https://evil")), ErrorCode::InvalidTarget);
+        assert_eq!(
+            code(ok("resource=https://api.a&resource=https://api.b")),
+            ErrorCode::InvalidTarget
+        );
+        assert_eq!(
+            code(ok("resource=https://api.a&audience=https://api.a")),
+            ErrorCode::InvalidRequest
+        );
+    }
+
+    #[test]
+    fn client_errors() {
+        let wrong = basic("svc", "nope", "grant_type=client_credentials").unwrap_err();
+        assert_eq!((wrong.code, wrong.basic), (ErrorCode::InvalidClient, true));
+        assert_eq!(wrong.client_id.as_deref(), Some("svc"));
+        let unknown = basic("ghost", "s3cret", "grant_type=client_credentials").unwrap_err();
+        assert_eq!((unknown.code, unknown.description), (wrong.code, wrong.description));
+        let post_wrong = post("grant_type=client_credentials&client_id=svc&client_secret=x");
+        assert!(!post_wrong.as_ref().unwrap_err().basic);
+        assert_eq!(code(post_wrong), ErrorCode::InvalidClient);
+        assert_eq!(code(post("grant_type=client_credentials")), ErrorCode::InvalidClient);
+        assert_eq!(
+            code(post("grant_type=client_credentials&client_id=svc")),
+            ErrorCode::InvalidClient
+        );
+        assert_eq!(
+            code(basic("off", "x", "grant_type=client_credentials")),
+            ErrorCode::UnauthorizedClient
+        );
+        let both = basic("svc", "s3cret", "grant_type=client_credentials&client_secret=s3cret");
+        assert_eq!(code(both), ErrorCode::InvalidRequest);
+        let other_id = basic("svc", "s3cret", "grant_type=client_credentials&client_id=off");
+        assert_eq!(code(other_id), ErrorCode::InvalidRequest);
+        let bearer = TokenRequest {
+            content_type: Some(FORM),
+            authorization: Some(b"Bearer abc"),
+            body: b"grant_type=client_credentials",
+            ..Default::default()
+        };
+        assert_eq!(decide(&registry(), &bearer, 900).unwrap_err().code, ErrorCode::InvalidClient);
+    }
+
+    #[test]
+    fn request_errors() {
+        assert_eq!(code(basic("svc", "s3cret", "")), ErrorCode::InvalidRequest);
+        assert_eq!(
+            code(basic("svc", "s3cret", "grant_type=password")),
+            ErrorCode::UnsupportedGrantType
+        );
+        assert_eq!(
+            code(basic("svc", "s3cret", "grant_type=client_credentials&scope=a&scope=b")),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(code(basic("svc", "s3cret", "grant_type=%zz")), ErrorCode::InvalidRequest);
+        let json = TokenRequest {
+            content_type: Some(b"application/json"),
+            body: b"{}",
+            ..Default::default()
+        };
+        assert_eq!(decide(&registry(), &json, 900).unwrap_err().code, ErrorCode::InvalidRequest);
+        let query = TokenRequest {
+            content_type: Some(FORM),
+            query: b"client_secret=s3cret",
+            body: b"grant_type=client_credentials&client_id=svc",
+            ..Default::default()
+        };
+        assert_eq!(decide(&registry(), &query, 900).unwrap_err().code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn refusals_render_and_log_safely() {
+        let refusal = basic("a\nb", "x", "grant_type=client_credentials").unwrap_err();
+        assert_eq!(refusal.client_for_log(), "a?b");
+        assert_eq!(
+            refusal.json(),
+            r#"{"error":"invalid_client","error_description":"client authentication failed"}"#
+        );
+        assert_eq!(ErrorCode::InvalidClient.status(), 401);
+        assert_eq!(ErrorCode::InvalidTarget.status(), 400);
+    }
+}

@@ -1,0 +1,202 @@
+//! The `credentialflow_oauth_*` and `credentialflow_accept_own_tokens` directive handlers:
+//! read the arguments, refuse duplicates, load keys and the registry. Their table entries are
+//! in `conf/directives.rs`; cross-directive checks run at merge time (`oauth/mod.rs`).
+
+use std::sync::Arc;
+
+use credentialflow_core::oauth::registry::RegistryError;
+use credentialflow_core::oauth::source::RegistrySource;
+use credentialflow_core::oauth::IssuerKey;
+use credentialflow_core::Algorithm;
+use ngx::ffi::{ngx_http_handler_pt, NGX_LOG_WARN};
+use ngx::http::{
+    HttpModuleLocationConf, HttpModuleMainConf, HttpModuleServerConf, NgxHttpCoreModule,
+};
+use ngx::ngx_conf_log_error;
+
+use super::EndpointKind;
+use crate::conf::args::{Directive, DirectiveError};
+use crate::conf::LocConf;
+use crate::revocation_file::DiskFile;
+use crate::Module;
+
+fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
+    if slot.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+/// `credentialflow_oauth_clients file;`
+pub fn clients(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    if conf.oauth.clients.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    let name = d.arg(0)?;
+    let path = d.full_path(name);
+    // SAFETY: cf is the configuration being read; the http main conf exists inside http{}.
+    let main = unsafe { Module::main_conf_mut(&*d.cf) }
+        .ok_or_else(|| format!("\"{}\" directive outside http", d.name))?;
+    let source = match main.oauth_registries.iter().find(|s| s.path() == path) {
+        Some(source) => Arc::clone(source),
+        None => {
+            let file = Box::new(DiskFile::new(path.clone()));
+            let source = RegistrySource::open(file).map_err(|e| match e {
+                RegistryError::Io(io) => {
+                    format!("{} \"{name}\": {}", d.name, d.cannot_read(name, &path, &io))
+                }
+                other => format!("{} \"{name}\": {other}", d.name),
+            })?;
+            let source = Arc::new(source);
+            main.oauth_registries.push(Arc::clone(&source));
+            source
+        }
+    };
+    conf.oauth.clients = Some(source);
+    Ok(())
+}
+
+/// `credentialflow_oauth_signing_key file [kid=name] [alg=name] [publish_only];`
+pub fn signing_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let name = d.arg(0)?;
+    let fail = |why: String| DirectiveError::Invalid(format!("{} \"{name}\": {why}", d.name));
+    let (mut kid, mut alg, mut publish_only) = (None, None, false);
+    for word in d.args.iter().skip(1) {
+        if let Some(value) = word.strip_prefix("kid=") {
+            set_once(&mut kid, value)?;
+        } else if let Some(value) = word.strip_prefix("alg=") {
+            let parsed = value.parse::<Algorithm>().map_err(|e| fail(e.to_string()))?;
+            set_once(&mut alg, parsed)?;
+        } else if *word == "publish_only" && !publish_only {
+            publish_only = true;
+        } else {
+            return Err(d.invalid(word, "expected kid=, alg= or publish_only"));
+        }
+    }
+    let path = d.full_path(name);
+    let bytes = std::fs::read(&path).map_err(|e| fail(d.cannot_read(name, &path, &e)))?;
+    let key =
+        IssuerKey::from_pem(&bytes, alg, kid, publish_only).map_err(|e| fail(e.to_string()))?;
+    if is_exposed(&path) {
+        ngx_conf_log_error!(
+            NGX_LOG_WARN,
+            d.cf,
+            "{} \"{name}\": the private key is readable by group or others; restrict it with \
+             chmod 600",
+            d.name
+        );
+    }
+    if conf.oauth.pending_keys.is_empty() {
+        conf.oauth.keys_at = d.site();
+    }
+    conf.oauth.pending_keys.push(key);
+    Ok(())
+}
+
+#[cfg(unix)]
+fn is_exposed(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_exposed(_path: &std::path::Path) -> bool {
+    false
+}
+
+/// `credentialflow_oauth_issuer url;`
+pub fn issuer(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let url = d.arg(0)?;
+    let valid = (url.starts_with("https://") || url.starts_with("http://"))
+        && !url.contains(['?', '#', '"', '\\'])
+        && url.bytes().all(|b| (0x21..0x7f).contains(&b));
+    if !valid {
+        return Err(d.invalid(
+            url,
+            "it must be an http or https URL without query or fragment (RFC 8414 §2)",
+        ));
+    }
+    set_once(&mut conf.oauth.issuer_url, url.trim_end_matches('/').into())
+}
+
+/// `credentialflow_oauth_token_ttl time;`
+pub fn token_ttl(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let value = d.arg(0)?;
+    let seconds = d.seconds(value)?;
+    if seconds <= 0 {
+        return Err(d.invalid(value, "it must be longer than 0s"));
+    }
+    set_once(&mut conf.oauth.token_ttl, seconds)
+}
+
+/// `credentialflow_accept_own_tokens on|off;`
+pub fn accept_own_tokens(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let value = match d.arg(0)? {
+        "on" => true,
+        "off" => false,
+        other => return Err(d.invalid(other, "it must be \"on\" or \"off\"")),
+    };
+    set_once(&mut conf.oauth.accept_own, value)
+}
+
+/// `credentialflow_oauth_token;`
+pub fn token(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    endpoint(d, conf, EndpointKind::Token, Some(super::token::handler))
+}
+
+/// `credentialflow_oauth_jwks;`
+pub fn jwks(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    endpoint(d, conf, EndpointKind::Jwks, Some(super::documents::handler))
+}
+
+/// `credentialflow_oauth_metadata;`
+pub fn metadata(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    endpoint(d, conf, EndpointKind::Metadata, Some(super::documents::handler))
+}
+
+/// Makes the location a content handler, and records an exact-match location's path on its
+/// server's level for the metadata.
+fn endpoint(
+    d: &Directive<'_>,
+    conf: &mut LocConf,
+    kind: EndpointKind,
+    handler: ngx_http_handler_pt,
+) -> Result<(), DirectiveError> {
+    if conf.oauth.endpoint.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    // SAFETY: cf is the configuration being read, inside a location.
+    let cf = unsafe { &*d.cf };
+    let clcf = NgxHttpCoreModule::location_conf_mut(cf)
+        .ok_or_else(|| format!("\"{}\" directive outside a location", d.name))?;
+    if clcf.handler.is_some() {
+        return Err(DirectiveError::Invalid(format!(
+            "\"{}\": the location already has a content handler",
+            d.name
+        )));
+    }
+    clcf.handler = handler;
+    let path = (clcf.exact_match() != 0)
+        .then(|| String::from_utf8_lossy(clcf.name.as_bytes()).into_owned());
+    conf.oauth.endpoint = Some(kind);
+    conf.oauth.endpoint_at = d.site();
+    if let Some(path) = path {
+        let server = NgxHttpCoreModule::server_conf(cf)
+            .and_then(Module::location_conf_mut)
+            .ok_or_else(|| format!("\"{}\" directive outside a server", d.name))?;
+        let slot = match kind {
+            EndpointKind::Token => &mut server.oauth.token_path,
+            EndpointKind::Jwks => &mut server.oauth.jwks_path,
+            EndpointKind::Metadata => return Ok(()),
+        };
+        if slot.is_some() {
+            return Err(DirectiveError::Invalid(format!(
+                "\"{}\": a second exact-match location in the same server serves it",
+                d.name
+            )));
+        }
+        *slot = Some(path.into());
+    }
+    Ok(())
+}

@@ -5,14 +5,14 @@
 //! `variables.rs`; the decisions themselves are made by the `credentialflow-core` crate.
 
 mod conf;
+mod disk_file;
 mod ffi_guard;
 mod handler;
 mod headers;
 mod oauth;
 mod request_ctx;
-mod revocation_file;
-mod revocation_timer;
 mod variables;
+mod watch_timer;
 mod worker_cache;
 mod worker_user;
 mod zone;
@@ -158,9 +158,7 @@ unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         if let Some(main) = Module::main_conf(cycle) {
             worker_cache::init(main.cache_size());
             // SAFETY: called once per worker, on the worker's own event loop.
-            unsafe {
-                revocation_timer::start(cycle, &main.revocation_sources, &main.oauth_registries)
-            };
+            unsafe { watch_timer::start(cycle, &main.revocation_sources, &main.oauth_registries) };
         }
         Status::NGX_OK.into()
     })
@@ -168,7 +166,7 @@ unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
 
 unsafe extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
     guarded((*cycle).log, "exit_process", (), || {
-        revocation_timer::stop();
+        watch_timer::stop();
         worker_cache::clear();
     })
 }

@@ -14,7 +14,8 @@ use credentialflow_core::{AccessRules, ForwardedClaim};
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat, VerifyKey};
 use credentialflow_core::jose::sign::{self, SigningKey};
 use credentialflow_core::policy::Policy;
-use credentialflow_core::revocation::{FileVersion, ListFile, RevocationSource};
+use credentialflow_core::revocation::RevocationSource;
+use credentialflow_core::watched::{FileVersion, ListFile};
 use credentialflow_core::verifier::Verifier;
 use jsonwebtoken::{Algorithm, EncodingKey};
 

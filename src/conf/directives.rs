@@ -20,8 +20,8 @@ use ngx::{ngx_conf_log_error, ngx_string};
 
 use super::args::{is_quotable, is_token, Directive, DirectiveError};
 use super::{LocConf, MainConf};
+use crate::disk_file::DiskFile;
 use crate::ffi_guard::guarded;
-use crate::revocation_file::DiskFile;
 use crate::Module;
 
 type Handler<C> = fn(&Directive<'_>, &mut C) -> Result<(), DirectiveError>;

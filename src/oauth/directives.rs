@@ -17,7 +17,7 @@ use ngx::ngx_conf_log_error;
 use super::EndpointKind;
 use crate::conf::args::{Directive, DirectiveError};
 use crate::conf::LocConf;
-use crate::revocation_file::DiskFile;
+use crate::disk_file::DiskFile;
 use crate::Module;
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {

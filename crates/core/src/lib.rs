@@ -29,6 +29,7 @@ pub mod revocation;
 pub mod rules;
 pub mod shared_cache;
 pub mod verifier;
+pub mod watched;
 
 pub use cache::TokenCache;
 pub use fingerprint::fingerprint;

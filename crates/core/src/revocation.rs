@@ -1,15 +1,11 @@
-//! Revocation lists: a file of `jti <value>` / `sub <value>` lines, and the decision of when to
-//! reload it (when it changes, and on every check while it fails), keeping the last good list
-//! in force when it becomes unreadable or malformed. The file itself is reached through
-//! [`ListFile`]: the nginx layer reads the disk, tests read memory; no I/O happens here.
+//! Revocation lists: a file of `jti <value>` / `sub <value>` lines, watched like every file
+//! workers re-read ([`crate::watched`]): reloaded when it changes and on every check while it
+//! fails, the last good list in force meanwhile.
 
 use std::collections::HashSet;
-use std::fmt::Debug;
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use crate::jose::claims::Claims;
+use crate::watched::{Contents, Watched};
 
 /// A parsed revocation list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -72,133 +68,43 @@ impl RevocationList {
     }
 }
 
-/// What identifies one version of a file without reading it. The status change time is part
-/// of it: a chmod, a chown, or a rewrite that keeps the size and puts the old mtime back
-/// (`cp -p`, `touch -r`) changes nothing else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FileVersion {
-    /// Last modification.
-    pub modified: Option<SystemTime>,
-    /// Size in bytes.
-    pub len: u64,
-    /// Inode number (a file replaced by rename has a new one).
-    pub inode: u64,
-    /// Last status change (seconds, nanoseconds).
-    pub changed: (i64, i64),
-}
+impl Contents for RevocationList {
+    type Error = RevocationError;
 
-/// Where a revocation list is read from.
-pub trait ListFile: Debug + Send + Sync {
-    /// The path, to name the file in messages and to configure it once however often named.
-    fn path(&self) -> &Path;
-    /// The current version, without reading the contents.
-    fn version(&self) -> std::io::Result<FileVersion>;
-    /// The whole contents.
-    fn read(&self) -> std::io::Result<Vec<u8>>;
-}
+    fn parse(bytes: &[u8]) -> Result<Self, RevocationError> {
+        RevocationList::parse(bytes)
+    }
 
-/// What a refresh did, for the caller to log.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Refresh {
-    /// Nothing to report: the file did not change, or it still fails as already reported.
-    Unchanged,
-    /// The file changed and was loaded; it holds this many entries.
-    Reloaded(usize),
-    /// The file cannot be used; the previous list stays in force. Reported once per distinct
-    /// failure: a different error, or the same error on a new version of the file.
-    Failed(RevocationError),
-}
+    fn io_error(error: std::io::Error) -> RevocationError {
+        RevocationError::Io(error.to_string())
+    }
 
-#[derive(Debug)]
-struct Loaded {
-    /// The version of the file the list was read from.
-    version: Option<FileVersion>,
-    list: Arc<RevocationList>,
-    /// The last failure reported, and the version of the file it was seen on. While set, the
-    /// file is read again on every refresh, whatever its version: what made it fail (a mode,
-    /// an owner, an ACL, a parent directory) need not show in the version when it is fixed.
-    failure: Option<(RevocationError, Option<FileVersion>)>,
+    fn entries(&self) -> usize {
+        self.len()
+    }
 }
 
 /// A revocation file and the list last loaded from it.
-#[derive(Debug)]
-pub struct RevocationSource {
-    file: Box<dyn ListFile>,
-    loaded: Mutex<Loaded>,
-}
+pub type RevocationSource = Watched<RevocationList>;
 
-fn load(
-    file: &dyn ListFile,
-    version: std::io::Result<FileVersion>,
-) -> Result<(FileVersion, RevocationList), RevocationError> {
-    let io = |e: std::io::Error| RevocationError::Io(e.to_string());
-    let version = version.map_err(io)?;
-    let list = RevocationList::parse(&file.read().map_err(io)?)?;
-    Ok((version, list))
-}
-
-impl RevocationSource {
-    /// Loads the file now; a missing or malformed file is an error (a config error in nginx).
-    pub fn open(file: Box<dyn ListFile>) -> Result<RevocationSource, RevocationError> {
-        let (version, list) = load(&*file, file.version())?;
-        let loaded = Loaded { version: Some(version), list: Arc::new(list), failure: None };
-        Ok(RevocationSource { file, loaded: Mutex::new(loaded) })
-    }
-
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        self.file.path()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Loaded> {
-        // A poisoned lock only means a panic elsewhere; the list itself is always whole.
-        self.loaded.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
+impl Watched<RevocationList> {
     /// Whether the current list revokes the token.
     pub fn is_revoked(&self, claims: &Claims) -> bool {
-        self.lock().list.is_revoked(claims)
-    }
-
-    /// Re-reads the file if its version changed, and on every call while it fails. The last
-    /// good list stays in force until a version loads.
-    pub fn refresh(&self) -> Refresh {
-        // Taken before reading: a change made during the read shows as a new version next time.
-        let current = self.file.version();
-        let mut loaded = self.lock();
-        let unchanged = match &current {
-            Ok(version) => loaded.version == Some(*version),
-            Err(_) => false,
-        };
-        if unchanged && loaded.failure.is_none() {
-            return Refresh::Unchanged;
-        }
-        let version = current.as_ref().ok().copied();
-        match load(&*self.file, current) {
-            Ok((version, list)) => {
-                let count = list.len();
-                *loaded = Loaded { version: Some(version), list: Arc::new(list), failure: None };
-                Refresh::Reloaded(count)
-            }
-            Err(error) => {
-                let failure = (error, version);
-                if loaded.failure.as_ref() == Some(&failure) {
-                    return Refresh::Unchanged;
-                }
-                let report = failure.0.clone();
-                loaded.failure = Some(failure);
-                Refresh::Failed(report)
-            }
-        }
+        self.current().is_revoked(claims)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::io::{Error, ErrorKind};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex};
+    use std::time::SystemTime;
 
     use super::*;
+    use crate::watched::{FileVersion, ListFile};
+
+    type Refresh = crate::watched::Refresh<RevocationError>;
 
     fn claims(jti: Option<&str>, sub: Option<&str>) -> Claims {
         let mut object = serde_json::Map::new();

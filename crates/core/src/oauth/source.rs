@@ -1,109 +1,39 @@
-//! The client registry file and the registry last loaded from it: re-read when the file
-//! changes, and on every check while it fails, keeping the last good registry in force. The
-//! same rules as the revocation file ([`crate::revocation`]), through the same [`ListFile`]
-//! (the nginx layer reads the disk, tests read memory; no I/O here).
-
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+//! The client registry file, watched like every file workers re-read
+//! ([`crate::watched`]): reloaded when it changes and on every check while it fails, the last
+//! good registry in force meanwhile.
 
 use super::registry::{ClientRegistry, RegistryError};
-use crate::revocation::{FileVersion, ListFile};
+use crate::watched::{Contents, Watched};
 
-/// What a refresh did, for the caller to log.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RegistryRefresh {
-    /// Nothing to report: unchanged, or still failing as already reported.
-    Unchanged,
-    /// The file changed and was loaded; it lists this many clients.
-    Reloaded(usize),
-    /// The file cannot be used; the previous registry stays in force. Reported once per
-    /// distinct failure (a different error, or the same one on a new version of the file).
-    Failed(RegistryError),
-}
+impl Contents for ClientRegistry {
+    type Error = RegistryError;
 
-#[derive(Debug)]
-struct Loaded {
-    version: Option<FileVersion>,
-    registry: Arc<ClientRegistry>,
-    failure: Option<(RegistryError, Option<FileVersion>)>,
+    fn parse(bytes: &[u8]) -> Result<Self, RegistryError> {
+        ClientRegistry::parse(bytes)
+    }
+
+    fn io_error(error: std::io::Error) -> RegistryError {
+        RegistryError::Io(error.to_string())
+    }
+
+    fn entries(&self) -> usize {
+        self.len()
+    }
 }
 
 /// A client registry file and the registry last loaded from it.
-#[derive(Debug)]
-pub struct RegistrySource {
-    file: Box<dyn ListFile>,
-    loaded: Mutex<Loaded>,
-}
-
-fn load(
-    file: &dyn ListFile,
-    version: std::io::Result<FileVersion>,
-) -> Result<(FileVersion, ClientRegistry), RegistryError> {
-    let io = |e: std::io::Error| RegistryError::Io(e.to_string());
-    let version = version.map_err(io)?;
-    let registry = ClientRegistry::parse(&file.read().map_err(io)?)?;
-    Ok((version, registry))
-}
-
-impl RegistrySource {
-    /// Loads the file now; a missing or malformed file is an error (a config error in nginx).
-    pub fn open(file: Box<dyn ListFile>) -> Result<RegistrySource, RegistryError> {
-        let (version, registry) = load(&*file, file.version())?;
-        let loaded = Loaded { version: Some(version), registry: Arc::new(registry), failure: None };
-        Ok(RegistrySource { file, loaded: Mutex::new(loaded) })
-    }
-
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        self.file.path()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Loaded> {
-        // A poisoned lock only means a panic elsewhere; the registry itself is always whole.
-        self.loaded.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The registry in force: a request holds it for its whole decision.
-    pub fn current(&self) -> Arc<ClientRegistry> {
-        Arc::clone(&self.lock().registry)
-    }
-
-    /// Re-reads the file if its version changed, and on every call while it fails.
-    pub fn refresh(&self) -> RegistryRefresh {
-        let current = self.file.version();
-        let mut loaded = self.lock();
-        let unchanged = matches!(&current, Ok(version) if loaded.version == Some(*version));
-        if unchanged && loaded.failure.is_none() {
-            return RegistryRefresh::Unchanged;
-        }
-        let version = current.as_ref().ok().copied();
-        match load(&*self.file, current) {
-            Ok((version, registry)) => {
-                let count = registry.len();
-                *loaded =
-                    Loaded { version: Some(version), registry: Arc::new(registry), failure: None };
-                RegistryRefresh::Reloaded(count)
-            }
-            Err(error) => {
-                let failure = (error, version);
-                if loaded.failure.as_ref() == Some(&failure) {
-                    return RegistryRefresh::Unchanged;
-                }
-                let report = failure.0.clone();
-                loaded.failure = Some(failure);
-                RegistryRefresh::Failed(report)
-            }
-        }
-    }
-}
+pub type RegistrySource = Watched<ClientRegistry>;
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-    use std::sync::Mutex;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex};
 
     use super::*;
     use crate::oauth::registry::format_digest;
+    use crate::watched::{FileVersion, ListFile};
+
+    type RegistryRefresh = crate::watched::Refresh<RegistryError>;
 
     #[derive(Debug)]
     struct Memory(Arc<Mutex<(u64, Vec<u8>)>>, PathBuf);

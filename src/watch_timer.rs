@@ -7,11 +7,12 @@ use std::ptr::{addr_of, addr_of_mut};
 use std::sync::Arc;
 
 use credentialflow_core::defaults;
-use credentialflow_core::oauth::source::{RegistryRefresh, RegistrySource};
-use credentialflow_core::revocation::{Refresh, RevocationSource};
+use credentialflow_core::oauth::source::RegistrySource;
+use credentialflow_core::revocation::RevocationSource;
+use credentialflow_core::watched::{Contents, Refresh, Watched};
 use ngx::ffi::{
-    ngx_add_timer, ngx_cycle_t, ngx_del_timer, ngx_event_t, ngx_exiting, ngx_quit, ngx_terminate,
-    NGX_LOG_ERR, NGX_LOG_NOTICE,
+    ngx_add_timer, ngx_cycle_t, ngx_del_timer, ngx_event_t, ngx_exiting, ngx_log_t, ngx_quit,
+    ngx_terminate, NGX_LOG_ERR, NGX_LOG_NOTICE,
 };
 use ngx::ngx_log_error;
 
@@ -66,55 +67,43 @@ pub fn stop() {
     REGISTRIES.with(|r| r.borrow_mut().clear());
 }
 
+/// Refreshes each watched file, logging what changed: `what` names the kind of file, `holds`
+/// its entries, `kept` what stays in force when it fails.
+fn refresh_all<T: Contents>(
+    log: *mut ngx_log_t,
+    files: &[Arc<Watched<T>>],
+    (what, holds, kept): (&str, &str, &str),
+) {
+    for file in files {
+        let path = file.path().display();
+        match file.refresh() {
+            Refresh::Unchanged => {}
+            Refresh::Reloaded(count) => {
+                ngx_log_error!(
+                    NGX_LOG_NOTICE,
+                    log,
+                    "credentialflow: {what} \"{path}\" reloaded, {count} {holds}"
+                );
+            }
+            Refresh::Failed(error) => {
+                ngx_log_error!(
+                    NGX_LOG_ERR,
+                    log,
+                    "credentialflow: {what} \"{path}\": {error}; keeping the previous {kept}"
+                );
+            }
+        }
+    }
+}
+
 unsafe extern "C" fn tick(event: *mut ngx_event_t) {
     // SAFETY: nginx passes our timer event, whose log is the cycle's.
     let log = unsafe { (*event).log };
-    guarded(log, "the revocation timer", (), || {
-        SOURCES.with(|sources| {
-            for source in sources.borrow().iter() {
-                match source.refresh() {
-                    Refresh::Unchanged => {}
-                    Refresh::Reloaded(count) => {
-                        ngx_log_error!(
-                            NGX_LOG_NOTICE,
-                            log,
-                            "credentialflow: revocation file \"{}\" reloaded, {count} entries",
-                            source.path().display()
-                        );
-                    }
-                    Refresh::Failed(error) => {
-                        ngx_log_error!(
-                            NGX_LOG_ERR,
-                            log,
-                            "credentialflow: revocation file \"{}\": {error}; keeping the previous list",
-                            source.path().display()
-                        );
-                    }
-                }
-            }
-        });
-        REGISTRIES.with(|registries| {
-            for registry in registries.borrow().iter() {
-                match registry.refresh() {
-                    RegistryRefresh::Unchanged => {}
-                    RegistryRefresh::Reloaded(count) => {
-                        ngx_log_error!(
-                            NGX_LOG_NOTICE,
-                            log,
-                            "credentialflow: client registry \"{}\" reloaded, {count} clients",
-                            registry.path().display()
-                        );
-                    }
-                    RegistryRefresh::Failed(error) => {
-                        ngx_log_error!(
-                            NGX_LOG_ERR,
-                            log,
-                            "credentialflow: client registry \"{}\": {error}; keeping the previous registry",
-                            registry.path().display()
-                        );
-                    }
-                }
-            }
+    guarded(log, "the file watch timer", (), || {
+        SOURCES
+            .with_borrow(|files| refresh_all(log, files, ("revocation file", "entries", "list")));
+        REGISTRIES.with_borrow(|files| {
+            refresh_all(log, files, ("client registry", "clients", "registry"))
         });
     });
     // SAFETY: reading nginx's process-state flags in its own worker.

@@ -1,11 +1,11 @@
-//! A revocation file on disk: what the core's [`ListFile`] asks of it, read with std's file
-//! API. The master reads it at config time, each worker again on its timer (see
-//! `revocation_timer.rs`); the core decides when.
+//! A watched file on disk (a revocation list, a client registry): what the core's
+//! [`ListFile`] asks of it, read with std's file API. The master reads it at config time, each
+//! worker again on its timer (see `watch_timer.rs`); the core decides when.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use credentialflow_core::revocation::{FileVersion, ListFile};
+use credentialflow_core::watched::{FileVersion, ListFile};
 
 /// A file named by an absolute path.
 #[derive(Debug)]

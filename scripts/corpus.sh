@@ -71,12 +71,26 @@ fi
 grep -q "too weak" "$scratch/weak.out" || { cat "$scratch/weak.out" >&2; exit 1; }
 echo "corpus.sh: weak-key config refused: $(grep -o 'credentialflow_jwt_key.*' "$scratch/weak.out" | head -n 1)"
 
-"$nginx" -p "$scratch" -c "$scratch/nginx.conf" -t 2>/dev/null
-"$nginx" -p "$scratch" -c "$scratch/nginx.conf"
-for _ in $(seq 50); do
-    python3 -c 'import socket; socket.create_connection(("127.0.0.1", 18080), 0.2)' 2>/dev/null && break
-    sleep 0.1
-done
+# start_nginx PREFIX CONF PORT: checks and starts nginx, then waits for PORT to answer.
+start_nginx() {
+    "$nginx" -p "$1" -c "$2" -t 2>/dev/null
+    "$nginx" -p "$1" -c "$2"
+    for _ in $(seq 50); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $3), 0.2)" 2>/dev/null &&
+            return 0
+        sleep 0.1
+    done
+}
+
+# fail_on_crashes LOG WHAT: a worker that died, an alert or a crit line fails the run.
+fail_on_crashes() {
+    if grep -E "exited on signal|\[alert\]|\[crit\]|\[emerg\]" "$1"; then
+        echo "corpus.sh: FAIL: $2 error log has crashes or alerts" >&2
+        exit 1
+    fi
+}
+
+start_nginx "$scratch" "$scratch/nginx.conf" 18080
 workers_before=$(pgrep -P "$(cat "$scratch/nginx.pid")" | sort | tr '\n' ' ')
 
 status=0
@@ -98,10 +112,7 @@ sleep 1
 python3 "$root/scripts/log_secrets_check.py" "$scratch/logs/error.log" \
     --jsonl "$corpus/public.jsonl" --secret-file "$scratch/keys/hs256.secret" \
     --secret-file "$scratch/keys/weak-hs16.secret"
-if grep -E "exited on signal|\[alert\]|\[crit\]|\[emerg\]" "$scratch/logs/error.log"; then
-    echo "corpus.sh: FAIL: the error log has crashes or alerts" >&2
-    exit 1
-fi
+fail_on_crashes "$scratch/logs/error.log" "the corpus run's"
 # Every case counts: no failure is waived.
 if [ "$status" -ne 0 ]; then
     echo "corpus.sh: FAIL: the corpus runner reported failed cases (exit $status; see $scratch)" >&2
@@ -120,21 +131,13 @@ sed -e "s#@KEYS@#$scratch/keys#g" -e "s#@MODULE@#$module#g" -e "s#@PORT@#18180#g
     cat "$attacks/nginx.conf"
 } > "$attacks/nginx.conf.full"
 python3 "$root/corpus/gen_header_attacks.py" "$scratch/keys" "$attacks/cases.jsonl"
-"$nginx" -p "$attacks" -c "$attacks/nginx.conf.full" -t 2>/dev/null
-"$nginx" -p "$attacks" -c "$attacks/nginx.conf.full"
-for _ in $(seq 50); do
-    python3 -c 'import socket; socket.create_connection(("127.0.0.1", 18180), 0.2)' 2>/dev/null && break
-    sleep 0.1
-done
+start_nginx "$attacks" "$attacks/nginx.conf.full" 18180
 attack_status=0
 python3 "$corpus/run_jwt_corpus.py" http://127.0.0.1:18180 "$attacks/cases.jsonl" \
     --keys-dir "$scratch/keys" --summary || attack_status=$?
 kill -QUIT "$(cat "$attacks/nginx.pid")"
 sleep 1
-if grep -E "exited on signal|\[alert\]|\[crit\]|\[emerg\]" "$attacks/logs/error.log"; then
-    echo "corpus.sh: FAIL: the header-attack run's error log has crashes or alerts" >&2
-    exit 1
-fi
+fail_on_crashes "$attacks/logs/error.log" "the header-attack run's"
 if [ "$attack_status" -ne 0 ]; then
     echo "corpus.sh: FAIL: the project's header-attack cases failed (see $attacks)" >&2
     exit 1

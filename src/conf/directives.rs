@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
-use credentialflow_core::revocation::{RevocationError, RevocationSource};
+use credentialflow_core::watched::{Contents, Watched};
 use credentialflow_core::{Algorithm, AlgorithmSet, ForwardedClaim};
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{
@@ -253,31 +253,38 @@ fn realm(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
     set_once(&mut conf.realm, realm.into())
 }
 
-fn revocation_file(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
-    if conf.revocation.is_some() {
-        return Err(DirectiveError::Duplicate);
-    }
+/// The watched file the directive names, opened once per path however often it is named:
+/// `files` picks the main conf's list of that kind, which each worker's timer refreshes.
+pub(crate) fn watched_file<T: Contents>(
+    d: &Directive<'_>,
+    files: impl FnOnce(&mut MainConf) -> &mut Vec<Arc<Watched<T>>>,
+) -> Result<Arc<Watched<T>>, DirectiveError> {
     let name = d.arg(0)?;
     let path = d.full_path(name);
     // SAFETY: cf is the configuration being read; the http main conf exists inside http{}.
     let main = unsafe { Module::main_conf_mut(&*d.cf) }
         .ok_or_else(|| format!("\"{}\" directive outside http", d.name))?;
-    let source = match main.revocation_sources.iter().find(|s| s.path() == path) {
-        Some(source) => Arc::clone(source),
-        None => {
-            let file = Box::new(DiskFile::new(path.clone()));
-            let source = RevocationSource::open(file).map_err(|e| match e {
-                RevocationError::Io(io) => {
-                    format!("{} \"{name}\": {}", d.name, d.cannot_read(name, &path, &io))
-                }
-                other => format!("{} \"{name}\": {other}", d.name),
-            })?;
-            let source = Arc::new(source);
-            main.revocation_sources.push(Arc::clone(&source));
-            source
-        }
-    };
-    conf.revocation = Some(source);
+    let files = files(main);
+    if let Some(file) = files.iter().find(|file| file.path() == path) {
+        return Ok(Arc::clone(file));
+    }
+    let file =
+        Watched::<T>::open(Box::new(DiskFile::new(path.clone()))).map_err(
+            |e| match T::io_message(&e) {
+                Some(io) => format!("{} \"{name}\": {}", d.name, d.cannot_read(name, &path, &io)),
+                None => format!("{} \"{name}\": {e}", d.name),
+            },
+        )?;
+    let file = Arc::new(file);
+    files.push(Arc::clone(&file));
+    Ok(file)
+}
+
+fn revocation_file(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    if conf.revocation.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    conf.revocation = Some(watched_file(d, |main| &mut main.revocation_sources)?);
     Ok(())
 }
 

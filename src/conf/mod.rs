@@ -2,7 +2,7 @@
 //! that turn a protected location's directives into one ready [`ProtectedLocation`].
 
 pub(crate) mod args;
-mod directives;
+pub(crate) mod directives;
 
 use std::ffi::{c_char, c_void};
 use std::ptr::{self, NonNull};

@@ -2,22 +2,16 @@
 //! read the arguments, refuse duplicates, load keys and the registry. Their table entries are
 //! in `conf/directives.rs`; cross-directive checks run at merge time (`oauth/mod.rs`).
 
-use std::sync::Arc;
-
-use credentialflow_core::oauth::registry::RegistryError;
-use credentialflow_core::oauth::source::RegistrySource;
 use credentialflow_core::oauth::IssuerKey;
 use credentialflow_core::Algorithm;
 use ngx::ffi::{ngx_http_handler_pt, NGX_LOG_WARN};
-use ngx::http::{
-    HttpModuleLocationConf, HttpModuleMainConf, HttpModuleServerConf, NgxHttpCoreModule,
-};
+use ngx::http::{HttpModuleLocationConf, HttpModuleServerConf, NgxHttpCoreModule};
 use ngx::ngx_conf_log_error;
 
 use super::EndpointKind;
 use crate::conf::args::{Directive, DirectiveError};
+use crate::conf::directives::watched_file;
 use crate::conf::LocConf;
-use crate::disk_file::DiskFile;
 use crate::Module;
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
@@ -33,27 +27,7 @@ pub fn clients(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveErr
     if conf.oauth.clients.is_some() {
         return Err(DirectiveError::Duplicate);
     }
-    let name = d.arg(0)?;
-    let path = d.full_path(name);
-    // SAFETY: cf is the configuration being read; the http main conf exists inside http{}.
-    let main = unsafe { Module::main_conf_mut(&*d.cf) }
-        .ok_or_else(|| format!("\"{}\" directive outside http", d.name))?;
-    let source = match main.oauth_registries.iter().find(|s| s.path() == path) {
-        Some(source) => Arc::clone(source),
-        None => {
-            let file = Box::new(DiskFile::new(path.clone()));
-            let source = RegistrySource::open(file).map_err(|e| match e {
-                RegistryError::Io(io) => {
-                    format!("{} \"{name}\": {}", d.name, d.cannot_read(name, &path, &io))
-                }
-                other => format!("{} \"{name}\": {other}", d.name),
-            })?;
-            let source = Arc::new(source);
-            main.oauth_registries.push(Arc::clone(&source));
-            source
-        }
-    };
-    conf.oauth.clients = Some(source);
+    conf.oauth.clients = Some(watched_file(d, |main| &mut main.oauth_registries)?);
     Ok(())
 }
 

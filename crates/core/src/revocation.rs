@@ -79,6 +79,13 @@ impl Contents for RevocationList {
         RevocationError::Io(error.to_string())
     }
 
+    fn io_message(error: &RevocationError) -> Option<&str> {
+        match error {
+            RevocationError::Io(message) => Some(message),
+            _ => None,
+        }
+    }
+
     fn entries(&self) -> usize {
         self.len()
     }

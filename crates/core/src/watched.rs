@@ -41,6 +41,8 @@ pub trait Contents: Debug + Send + Sync + Sized {
     fn parse(bytes: &[u8]) -> Result<Self, Self::Error>;
     /// The error for a file that cannot be stat'ed or read.
     fn io_error(error: std::io::Error) -> Self::Error;
+    /// The system's message, when `error` is one made by [`Contents::io_error`].
+    fn io_message(error: &Self::Error) -> Option<&str>;
     /// How many entries it holds, for the reload log line.
     fn entries(&self) -> usize;
 }

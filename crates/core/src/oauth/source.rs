@@ -16,6 +16,13 @@ impl Contents for ClientRegistry {
         RegistryError::Io(error.to_string())
     }
 
+    fn io_message(error: &RegistryError) -> Option<&str> {
+        match error {
+            RegistryError::Io(message) => Some(message),
+            _ => None,
+        }
+    }
+
     fn entries(&self) -> usize {
         self.len()
     }

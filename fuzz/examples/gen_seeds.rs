@@ -48,6 +48,9 @@ fn tokens(out: &mut Out) {
         let decision = guard.decide(&token, &mut credentialflow_core::TokenCache::new(4), NOW);
         assert!(decision.verdict.is_ok(), "seed {alg} must pass: {:?}", decision.verdict);
         out.put("verify", &format!("valid-{alg}"), &token);
+        if let Ok(accepted) = &decision.verdict {
+            out.put("record", &format!("valid-{alg}"), accepted.token.claims.record());
+        }
         out.put("verify", &format!("structured-{alg}"), format!("{header}\n{claims}").as_bytes());
         out.put("extract", &format!("bearer-{alg}"), &[&b"Bearer "[..], &token].concat());
         // Tampered signature and alg none.

@@ -137,7 +137,9 @@ pub fn accept_own_tokens(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Di
         "off" => false,
         other => return Err(d.invalid(other, "it must be \"on\" or \"off\"")),
     };
-    set_once(&mut conf.oauth.accept_own, value)
+    set_once(&mut conf.oauth.accept_own, value)?;
+    conf.oauth.accept_own_at = d.site();
+    Ok(())
 }
 
 /// `credentialflow_oauth_token;`

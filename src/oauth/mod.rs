@@ -80,6 +80,9 @@ pub struct OAuthConf {
     keys_trust: Option<Arc<Issuer>>,
     /// The finished endpoint of a location that serves one.
     pub endpoint_ready: Option<Arc<Endpoint>>,
+    /// The RFC 9728 document of a `credentialflow_oauth_resource_metadata` location, built at
+    /// config time (not inherited: only that location serves it).
+    pub resource_document: Option<Arc<str>>,
 }
 
 /// A cross-directive error: the message and the directive it is about.

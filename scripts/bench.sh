@@ -85,7 +85,7 @@ done
 declare -A PEER_SO PEER_SNIPPET PEER_ALG
 all=(plain plain-longtoken)
 for alg in "${ALGS[@]}"; do all+=("$alg-hit" "$alg-cold" "$alg-rotate"); done
-all+=(jwks forward scope ES256-2w-shared ES256-2w-cold)
+all+=(jwks forward scope ES256-2w-shared ES256-2w-cold issue-ES256 issue-EdDSA)
 for spec in "${peers[@]}"; do
     name=${spec%%=*}
     rest=${spec#*=}
@@ -220,11 +220,12 @@ mint_pool() { # ALG COUNT OUT
 # ------------------------------------------------------------------------------------------
 # Scenario -> nginx configuration
 
-# Sets: load (modules to load), cache (credentialflow_cache_size or ""), loc (the protected
-# location's directives), mode and tokens (wrk.lua arguments), workers (both on CPU 0).
+# Sets: load (modules to load), cache (credentialflow_cache_size or ""), srv (server-level
+# directives), loc (the location's directives), mode and tokens (wrk.lua arguments), workers
+# (both on CPU 0).
 scenario() {
     local name=$1 alg kind common
-    load="$MODULE" cache="" loc="" mode=token tokens="" workers=1
+    load="$MODULE" cache="" srv="" loc="" mode=token tokens="" workers=1
     alg=${name%%-*}
     kind=${name#*-}
     common() {
@@ -267,6 +268,14 @@ scenario() {
         scope)
             cache=10000 tokens="$work/tokens/ES256.jwt"
             loc="$(common ES256) credentialflow_require_scope read write;" ;;
+        issue-*)
+            # The token endpoint: every request is a POST with Basic client authentication,
+            # a registry lookup, one SHA-256 of the secret, a 128-bit jti and one signature.
+            alg=${name#issue-}
+            srv="credentialflow_oauth_issuer $ISS;
+                 credentialflow_oauth_signing_key $(private_key "$alg");
+                 credentialflow_oauth_clients $work/clients.txt;"
+            loc="credentialflow_oauth_token;" mode=issue tokens="$work/tokens/client.basic" ;;
         peer-*)
             local peer=${name#peer-}
             load=${PEER_SO[$peer]}
@@ -299,6 +308,7 @@ http {
     server {
         listen 127.0.0.1:$port backlog=4096;
         root $run_dir/html;
+        $srv
         location /p/ {
             $loc
         }
@@ -331,7 +341,7 @@ start_nginx() {
     fi
     taskset -c 0 "$NGINX" -p "$run_dir/" -e "$run_dir/error.log" -c "$run_dir/nginx.conf" ||
         { tail -n 20 "$run_dir/error.log" >&2; die "nginx did not start"; }
-    [ -n "$tokens" ] && header=(-H "Authorization: Bearer $(head -n 1 "$tokens")")
+    request_args
     for i in $(seq 100); do
         code=$(curl -s -o /dev/null -w '%{http_code}' "${header[@]}" "$url" || true)
         [ "$code" = 200 ] && return 0
@@ -340,6 +350,16 @@ start_nginx() {
     done
     tail -n 20 "$run_dir/error.log" >&2
     die "$scenario_name: expected 200 from $url, got $code"
+}
+
+# Sets header: the curl arguments of one request of the scenario (readiness probes).
+request_args() {
+    header=()
+    if [ "$mode" = issue ]; then
+        header=(-H "Authorization: Basic $(head -n 1 "$tokens")" -d grant_type=client_credentials)
+    elif [ -n "$tokens" ]; then
+        header=(-H "Authorization: Bearer $(head -n 1 "$tokens")")
+    fi
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -512,7 +532,7 @@ callgrind_one() { # SCENARIO
         "$NGINX" -p "$run_dir/" -e "$run_dir/error.log" -c "$run_dir/nginx.conf" \
         >"$dir/$scenario_name.log" 2>&1 &
     vpid=$!
-    [ -n "$tokens" ] && header=(-H "Authorization: Bearer $(head -n 1 "$tokens")")
+    request_args
     for i in $(seq 600); do
         code=$(curl -s -o /dev/null -w '%{http_code}' "${header[@]}" "$url" || true)
         [ "$code" != 000 ] && break
@@ -567,6 +587,14 @@ echo "== keys and tokens in $work"
 setup_keys
 for alg in "${ALGS[@]}"; do mint_one "$alg" "$work/tokens/$alg.jwt"; done
 mint_one ES256 "$work/tokens/jwks.jwt" "$work/keys/jwks20/key-19/private.pem" key-19
+if [[ " ${selected[*]} " == *" issue-"* ]]; then
+    # The issuance scenarios' client, made as users make one; its Basic credentials for wrk.
+    rm -f "$work/clients.txt"
+    secret=$("$CLI" client add --clients-file "$work/clients.txt" --id bench-client \
+        --scope "read write" --audience "$AUD" | sed -n 's/^client_secret: //p')
+    printf 'bench-client:%s' "$secret" | base64 -w 0 >"$work/tokens/client.basic"
+    chmod 600 "$work/clients.txt" "$work/tokens/client.basic"
+fi
 for name in "${selected[@]}"; do
     case "$name" in
         *-rotate) mint_pool "${name%-rotate}" "$pool" "$work/tokens/${name%-rotate}-pool.txt" ;;

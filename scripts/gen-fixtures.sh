@@ -156,6 +156,27 @@ EOF_CLIENTS
 cp "$keys/ec256/private.pem" "$out/oauth/exposed.pem"
 chmod 644 "$out/oauth/exposed.pem"
 chmod 600 "$keys/ec256/private.pem" "$keys/ed25519/private.pem" "$keys/rsa/private.pem"
+# oauth/rsa1024.pem: a 1024-bit RSA private key, refused as too weak to sign
+# (t/202-oauth-config.t). openssl makes a real one; without it, a PKCS#1 structure around the
+# modulus 2^1024-1 is assembled by hand (the refusal only measures the modulus).
+if command -v openssl >/dev/null 2>&1; then
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out "$out/oauth/rsa1024.pem" \
+        2>/dev/null
+else
+    {
+        echo "-----BEGIN RSA PRIVATE KEY-----"
+        {
+            # SEQUENCE { INTEGER 0, INTEGER n (0x00 + 128 x 0xff), INTEGER 65537,
+            #   INTEGER 1 (d, p, q, dp, dq, qinv) }
+            printf '\x30\x81\x9e\x02\x01\x00\x02\x81\x81\x00'
+            head -c 128 /dev/zero | tr '\0' '\377'
+            printf '\x02\x03\x01\x00\x01'
+            for _ in 1 2 3 4 5 6; do printf '\x02\x01\x01'; done
+        } | base64 -w 64
+        echo "-----END RSA PRIVATE KEY-----"
+    } >"$out/oauth/rsa1024.pem"
+fi
+chmod 600 "$out/oauth/rsa1024.pem"
 
 # --- tokens ---------------------------------------------------------------------------------
 env_file=$out/env.sh.tmp

@@ -52,6 +52,11 @@ fn challenge(location: &ProtectedLocation, rejection: Rejection) -> String {
     if rejection == Rejection::InsufficientScope {
         value.push_str(&format!(", scope=\"{}\"", location.rules.policy.scope_list()));
     }
+    if let Some(url) = &location.resource_metadata {
+        // RFC 9728 §5.1: where OAuth clients (MCP's among them) find this resource's
+        // authorization servers.
+        value.push_str(&format!(", resource_metadata=\"{url}\""));
+    }
     value
 }
 

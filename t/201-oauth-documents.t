@@ -25,7 +25,7 @@ Cache-Control: max-age=300
 
 
 
-=== TEST 2: metadata names the issuer, the exact-match token and JWKS locations, grants, auth methods and scopes
+=== TEST 2: metadata names the issuer, the exact-match token and JWKS locations, grants, no response types, auth methods and scopes
 --- config
     credentialflow_oauth_issuer https://auth.example/;
     credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem;
@@ -39,7 +39,7 @@ GET /.well-known/oauth-authorization-server
 --- response_headers
 Content-Type: application/json
 --- response_body chomp
-{"grant_types_supported":["client_credentials"],"issuer":"https://auth.example","jwks_uri":"https://auth.example/.well-known/jwks.json","scopes_supported":["orders:read","orders:write"],"token_endpoint":"https://auth.example/oauth/token","token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]}
+{"grant_types_supported":["client_credentials"],"issuer":"https://auth.example","jwks_uri":"https://auth.example/.well-known/jwks.json","response_types_supported":[],"scopes_supported":["orders:read","orders:write"],"token_endpoint":"https://auth.example/oauth/token","token_endpoint_auth_methods_supported":["client_secret_basic","client_secret_post"]}
 
 
 

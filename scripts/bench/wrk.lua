@@ -8,6 +8,10 @@
 --                                                  so a measured run continues its warm-up
 --                                                  (restarting at token 1 would hit the
 --                                                  cache for every token the warm-up sent)
+--   wrk ... -s wrk.lua URL -- issue FILE           token requests: POST grant_type=
+--                                                  client_credentials with Basic client
+--                                                  authentication (FILE's first line: the
+--                                                  base64 of id:secret), one static request
 --   wrk ... -s wrk.lua URL -- once FILE MARKER     each token once, then stop and create
 --                                                  the file MARKER (wrk itself only exits
 --                                                  after -d, so bench.sh then sends SIGINT)
@@ -36,6 +40,14 @@ function init(args)
       local token = f:read("*l")
       f:close()
       wrk.headers["Authorization"] = "Bearer " .. token
+   elseif mode == "issue" then
+      local f = assert(io.open(file, "r"))
+      local basic = f:read("*l")
+      f:close()
+      wrk.method = "POST"
+      wrk.body = "grant_type=client_credentials"
+      wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+      wrk.headers["Authorization"] = "Basic " .. basic
    elseif mode == "pool" or mode == "once" then
       for line in io.lines(file) do
          if #line > 0 then

@@ -83,6 +83,8 @@ handlers! {
     set_oauth_jwks: LocConf => crate::oauth::directives::jwks;
     set_oauth_metadata: LocConf => crate::oauth::directives::metadata;
     set_accept_own_tokens: LocConf => crate::oauth::directives::accept_own_tokens;
+    set_oauth_resource_metadata: LocConf => crate::oauth::directives::resource_metadata;
+    set_resource_metadata_url: LocConf => crate::oauth::directives::resource_metadata_url;
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
@@ -359,7 +361,7 @@ const fn server_level(
 }
 
 const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
-const OAUTH_COUNT: usize = 8;
+const OAUTH_COUNT: usize = 10;
 
 #[cfg(not(feature = "panic-test"))]
 const COUNT: usize = 16 + OAUTH_COUNT;
@@ -448,6 +450,16 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         ngx_string!("credentialflow_accept_own_tokens"),
         ANY_LEVEL | NGX_CONF_FLAG,
         set_accept_own_tokens,
+    ),
+    command(
+        ngx_string!("credentialflow_oauth_resource_metadata"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_1MORE,
+        set_oauth_resource_metadata,
+    ),
+    command(
+        ngx_string!("credentialflow_resource_metadata_url"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_resource_metadata_url,
     ),
     #[cfg(feature = "panic-test")]
     command(

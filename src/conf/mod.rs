@@ -77,6 +77,8 @@ pub struct LocConf {
     required_scopes: Option<Vec<Box<str>>>,
     forwarded: Option<Vec<ForwardedClaim>>,
     realm: Option<Box<str>>,
+    /// `credentialflow_resource_metadata_url` (RFC 9728 §5.1).
+    pub(crate) resource_metadata_url: Option<Box<str>>,
     revocation: Option<Arc<RevocationSource>>,
     max_token_size: Option<usize>,
     #[cfg(feature = "panic-test")]
@@ -99,6 +101,8 @@ pub struct ProtectedLocation {
     pub header: CredentialHeader,
     /// The challenge realm, already validated to need no escaping.
     pub realm: Box<str>,
+    /// The RFC 9728 metadata URL every challenge names, validated to need no escaping.
+    pub resource_metadata: Option<Box<str>>,
     /// A test-only switch: panic in the access handler.
     #[cfg(feature = "panic-test")]
     pub panic_test: Option<PanicTest>,
@@ -184,6 +188,7 @@ impl LocConf {
         inherit(&mut self.required_scopes, &prev.required_scopes);
         inherit(&mut self.forwarded, &prev.forwarded);
         inherit(&mut self.realm, &prev.realm);
+        inherit(&mut self.resource_metadata_url, &prev.resource_metadata_url);
         inherit(&mut self.revocation, &prev.revocation);
         inherit(&mut self.max_token_size, &prev.max_token_size);
         let verifier = self.verifier()?;
@@ -272,6 +277,7 @@ impl LocConf {
             ),
             header: self.header.clone().unwrap_or(CredentialHeader::AuthorizationBearer),
             realm: self.realm.clone().unwrap_or_else(|| defaults::REALM.into()),
+            resource_metadata: self.resource_metadata_url.clone(),
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
         }

@@ -2,6 +2,7 @@
 //! read the arguments, refuse duplicates, load keys and the registry. Their table entries are
 //! in `conf/directives.rs`; cross-directive checks run at merge time (`oauth/mod.rs`).
 
+use credentialflow_core::oauth::resource::{is_plain_url, ResourceMetadata};
 use credentialflow_core::oauth::IssuerKey;
 use credentialflow_core::Algorithm;
 use ngx::ffi::{ngx_http_handler_pt, NGX_LOG_WARN};
@@ -111,7 +112,70 @@ pub fn accept_own_tokens(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Di
         "off" => false,
         other => return Err(d.invalid(other, "it must be \"on\" or \"off\"")),
     };
-    set_once(&mut conf.oauth.accept_own, value)
+    set_once(&mut conf.oauth.accept_own, value)?;
+    conf.oauth.accept_own_at = d.site();
+    Ok(())
+}
+
+/// `credentialflow_oauth_resource_metadata resource=uri authorization_server=url ...
+/// [scopes="..."];` A value with spaces is written `"scopes=a b"` or `scopes="a b"` (which nginx
+/// splits into words, joined again here).
+pub fn resource_metadata(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    if conf.oauth.resource_document.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    let (mut resource, mut servers, mut scopes) = (None, Vec::new(), None::<String>);
+    let mut words = d.args.iter();
+    while let Some(word) = words.next() {
+        if let Some(value) = word.strip_prefix("resource=") {
+            set_once(&mut resource, value)?;
+        } else if let Some(value) = word.strip_prefix("authorization_server=") {
+            servers.push(value);
+        } else if let Some(value) = word.strip_prefix("scopes=") {
+            let mut value = value.to_owned();
+            if let Some(open) = value.strip_prefix('"') {
+                value = open.to_owned();
+                while !value.ends_with('"') {
+                    let next = words.next().ok_or_else(|| d.invalid(word, "unclosed quote"))?;
+                    value.push(' ');
+                    value.push_str(next);
+                }
+                value.pop();
+            }
+            set_once(&mut scopes, value)?;
+        } else {
+            return Err(d.invalid(word, "expected resource=, authorization_server= or scopes="));
+        }
+    }
+    let scopes = scopes.unwrap_or_default();
+    let scopes: Vec<&str> = scopes.split(' ').filter(|s| !s.is_empty()).collect();
+    let metadata = ResourceMetadata::new(resource, &servers, &scopes)
+        .map_err(|e| DirectiveError::Invalid(format!("{}: {e}", d.name)))?;
+    // SAFETY: cf is the configuration being read, inside a location.
+    let cf = unsafe { &*d.cf };
+    let clcf = NgxHttpCoreModule::location_conf_mut(cf)
+        .ok_or_else(|| format!("\"{}\" directive outside a location", d.name))?;
+    if clcf.handler.is_some() {
+        return Err(DirectiveError::Invalid(format!(
+            "\"{}\": the location already has a content handler",
+            d.name
+        )));
+    }
+    clcf.handler = Some(super::documents::resource_handler);
+    conf.oauth.resource_document = Some(metadata.document().into());
+    Ok(())
+}
+
+/// `credentialflow_resource_metadata_url url;`
+pub fn resource_metadata_url(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let url = d.arg(0)?;
+    if !is_plain_url(url) {
+        return Err(d.invalid(
+            url,
+            "it must be an http or https URL without a fragment, spaces, quotes or backslashes",
+        ));
+    }
+    set_once(&mut conf.resource_metadata_url, url.into())
 }
 
 /// `credentialflow_oauth_token;`

@@ -1,5 +1,5 @@
-//! The JWKS and metadata endpoints' content handler: public documents, answered to GET and
-//! HEAD.
+//! The content handlers of the public documents (JWKS, RFC 8414 authorization server metadata,
+//! RFC 9728 protected resource metadata), answered to GET and HEAD.
 
 use credentialflow_core::defaults;
 use credentialflow_core::oauth::issuer::metadata;
@@ -22,26 +22,55 @@ pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     guarded(log, "an OAuth document endpoint", failed, || answer(request))
 }
 
+/// `credentialflow_oauth_resource_metadata`'s content handler (RFC 9728).
+pub unsafe extern "C" fn resource_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    // SAFETY: nginx passes a live request.
+    let request = unsafe { Request::from_ngx_http_request(r) };
+    let log = request.log();
+    let failed = NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    guarded(log, "the resource metadata endpoint", failed, || {
+        let Some(body) =
+            Module::location_conf(request).and_then(|c| c.oauth.resource_document.clone())
+        else {
+            return failed;
+        };
+        serve(request, &body)
+    })
+}
+
+/// Refuses what is not GET or HEAD (the request body discarded first); `None` when the
+/// request may be answered.
+fn refuse_method(r: &mut Request) -> Option<ngx_int_t> {
+    // SAFETY: r is the live request of this content handler.
+    let rc = unsafe { ngx_http_discard_request_body(r.as_mut()) };
+    if rc != 0 {
+        return Some(rc);
+    }
+    if matches!(r.method(), Method::GET | Method::HEAD) {
+        return None;
+    }
+    let body = r#"{"error":"invalid_request","error_description":"use GET"}"#;
+    Some(respond::json(r, NGX_HTTP_NOT_ALLOWED as ngx_uint_t, &[("Allow", "GET, HEAD")], body))
+}
+
+/// Answers GET and HEAD with a public document.
+fn serve(r: &mut Request, body: &str) -> ngx_int_t {
+    if let Some(rc) = refuse_method(r) {
+        return rc;
+    }
+    // Verifiers cache the key set for this long: a key published ahead of a rotation
+    // (`publish_only`) reaches them within it, so it is the least wait before the swap. The
+    // metadata documents change with the configuration only, and take the same age.
+    let cache = format!("max-age={}", defaults::OAUTH_JWKS_MAX_AGE);
+    respond::json(r, NGX_HTTP_OK as ngx_uint_t, &[("Cache-Control", cache.as_str())], body)
+}
+
 fn answer(r: &mut Request) -> ngx_int_t {
     let failed = NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     let Some(endpoint) = Module::location_conf(r).and_then(|c| c.oauth.endpoint_ready.clone())
     else {
         return failed;
     };
-    // SAFETY: r is the live request of this content handler.
-    let rc = unsafe { ngx_http_discard_request_body(r.as_mut()) };
-    if rc != 0 {
-        return rc;
-    }
-    if !matches!(r.method(), Method::GET | Method::HEAD) {
-        let body = r#"{"error":"invalid_request","error_description":"use GET"}"#;
-        return respond::json(
-            r,
-            NGX_HTTP_NOT_ALLOWED as ngx_uint_t,
-            &[("Allow", "GET, HEAD")],
-            body,
-        );
-    }
     let body = match endpoint.kind {
         EndpointKind::Jwks => endpoint.issuer.jwks(),
         EndpointKind::Metadata => {
@@ -51,8 +80,5 @@ fn answer(r: &mut Request) -> ngx_int_t {
         }
         EndpointKind::Token => return failed,
     };
-    // Verifiers cache the key set for this long: a key published ahead of a rotation
-    // (`publish_only`) reaches them within it, so it is the least wait before the swap.
-    let cache = format!("max-age={}", defaults::OAUTH_JWKS_MAX_AGE);
-    respond::json(r, NGX_HTTP_OK as ngx_uint_t, &[("Cache-Control", cache.as_str())], &body)
+    serve(r, &body)
 }

@@ -65,6 +65,8 @@ pub struct OAuthConf {
     issuer_url: Option<Box<str>>,
     token_ttl: Option<i64>,
     accept_own: Option<bool>,
+    /// Where `credentialflow_accept_own_tokens` was written, for the merge-time error.
+    accept_own_at: Option<ConfSite>,
     /// Built once keys and issuer are known; shared by every level that inherits both.
     issuer: Option<Arc<Issuer>>,
     endpoint: Option<EndpointKind>,
@@ -78,6 +80,9 @@ pub struct OAuthConf {
     keys_trust: Option<Arc<Issuer>>,
     /// The finished endpoint of a location that serves one.
     pub endpoint_ready: Option<Arc<Endpoint>>,
+    /// The RFC 9728 document of a `credentialflow_oauth_resource_metadata` location, built at
+    /// config time (not inherited: only that location serves it).
+    pub resource_document: Option<Arc<str>>,
 }
 
 /// A cross-directive error: the message and the directive it is about.
@@ -144,7 +149,10 @@ impl OAuthConf {
         inherit(&mut self.issuer_url, &prev.issuer_url);
         inherit(&mut self.clients, &prev.clients);
         inherit(&mut self.token_ttl, &prev.token_ttl);
-        inherit(&mut self.accept_own, &prev.accept_own);
+        if self.accept_own.is_none() {
+            self.accept_own = prev.accept_own;
+            self.accept_own_at.clone_from(&prev.accept_own_at);
+        }
         inherit(&mut self.token_path, &prev.token_path);
         inherit(&mut self.jwks_path, &prev.jwks_path);
         let issuer = self.issuer()?;
@@ -153,7 +161,7 @@ impl OAuthConf {
                 "\"credentialflow_accept_own_tokens\" is on but this server issues no tokens \
                  (\"credentialflow_oauth_issuer\" and \"credentialflow_oauth_signing_key\")"
                     .into(),
-                None,
+                self.accept_own_at.clone(),
             ));
         }
         let Some(kind) = self.endpoint else {

@@ -381,6 +381,10 @@ pub fn metadata(issuer: &str, endpoints: &Endpoints, scopes: &[&str]) -> String 
     let mut document = json!({
         "issuer": issuer,
         "token_endpoint": endpoints.token,
+        // REQUIRED by RFC 8414 §2, and empty: every response_type (RFC 6749 §3.1.1) is a
+        // request to an authorization endpoint, which a client-credentials-only server does
+        // not have. Naming "code" would send clients to an endpoint that does not exist.
+        "response_types_supported": [],
         "grant_types_supported": [CLIENT_CREDENTIALS],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": scopes,
@@ -560,6 +564,8 @@ mod tests {
         assert_eq!(document["token_endpoint"], "https://auth.example/oauth/token");
         assert_eq!(document["jwks_uri"], "https://auth.example/jwks.json");
         assert_eq!(document["grant_types_supported"], json!(["client_credentials"]));
+        assert_eq!(document["response_types_supported"], json!([]));
+        assert!(document.get("authorization_endpoint").is_none());
         assert_eq!(document["scopes_supported"], json!(["read"]));
         assert_eq!(
             document["token_endpoint_auth_methods_supported"],

@@ -5,6 +5,7 @@
 //! Groups:
 //!   extract/bearer           `Authorization: Bearer` parsing (`bearer_token`)
 //!   jws_parse/ALG            split + header decode + signature canonicality (`jws::parse`)
+//!   mint/ALG                 `jose::sign::mint`: encode, sign, assemble (a token endpoint's floor)
 //!   sig_verify/ALG           the prepared key's signature check alone (`PreparedVerifier`,
 //!                            key and signature already decoded): the backend's floor
 //!   verify/ALG               `Verifier::verify`: parse, key choice, signature check,
@@ -145,6 +146,19 @@ fn benches(c: &mut Criterion) {
         });
         group.finish();
     }
+
+    // Minting a token (what the token endpoint signs per request): the whole `sign::mint`
+    // (header and claims encoded, signed, assembled), the floor of an issuance.
+    let mut group = c.benchmark_group("mint");
+    for f in &fixtures {
+        let key = signing_key(f);
+        let header = serde_json::to_vec(&json!({ "alg": f.alg.name(), "typ": "at+jwt" })).unwrap();
+        let body = serde_json::to_vec(&claims(now, 1)).unwrap();
+        group.bench_function(f.alg.name(), |b| {
+            b.iter(|| credentialflow_core::jose::sign::mint(&header, black_box(&body), &key))
+        });
+    }
+    group.finish();
 
     // Signature verification: the prepared key alone, then the whole verifier.
     let mut group = c.benchmark_group("sig_verify");

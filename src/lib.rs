@@ -13,7 +13,7 @@ mod oauth;
 mod request_ctx;
 mod variables;
 mod watch_timer;
-mod worker_cache;
+mod worker_state;
 mod worker_user;
 mod zone;
 
@@ -156,9 +156,16 @@ unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         // SAFETY: nginx passes the current, fully configured cycle.
         let cycle = unsafe { &mut *cycle };
         if let Some(main) = Module::main_conf(cycle) {
-            worker_cache::init(main.cache_size());
+            worker_state::init(main.cache_size());
             // SAFETY: called once per worker, on the worker's own event loop.
-            unsafe { watch_timer::start(cycle, &main.revocation_sources, &main.oauth_registries) };
+            unsafe {
+                watch_timer::start(
+                    cycle,
+                    main.zone,
+                    &main.revocation_sources,
+                    &main.oauth_registries,
+                )
+            };
         }
         Status::NGX_OK.into()
     })
@@ -167,6 +174,6 @@ unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
 unsafe extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
     guarded((*cycle).log, "exit_process", (), || {
         watch_timer::stop();
-        worker_cache::clear();
+        worker_state::clear();
     })
 }

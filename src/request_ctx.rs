@@ -16,7 +16,7 @@ use ngx::ffi::{
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Request};
 
 use crate::conf::ProtectedLocation;
-use crate::{worker_cache, Module};
+use crate::{worker_state, Module};
 
 /// What was decided for one request.
 pub struct RequestCtx {
@@ -101,9 +101,15 @@ fn decide_now(r: &Request, location: &ProtectedLocation) -> RequestCtx {
         Err(rejection) => (&[][..], None, false, Err(rejection)),
         Ok(raw) => {
             let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
-            let decision =
-                worker_cache::with(zone, |cache| location.rules.decide(raw, cache, now()));
-            (raw, Some(decision.cache_hit), decision.shared_hit, decision.verdict)
+            let decision = worker_state::with(zone, |cache, live| {
+                location.rules.decide(raw, cache, live, now())
+            });
+            match decision {
+                Ok(decision) => {
+                    (raw, Some(decision.cache_hit), decision.shared_hit, decision.verdict)
+                }
+                Err(unavailable) => (raw, None, false, Err(unavailable)),
+            }
         }
     };
     let raw = as_ngx_str(raw);

@@ -1,9 +1,11 @@
 //! Each worker re-checks its revocation files and client registries twice a second, so a
-//! change takes effect within a second without a reload. The request path only reads the
-//! list or registry in memory.
+//! change takes effect within a second without a reload. A revocation file's new version is
+//! loaded into the shared zone by the first worker that sees it (the zone records which
+//! version it holds), and ended revocations are swept from the zone. The request path only
+//! reads the registry in memory and the revocations its worker copied from the zone.
 
-use std::cell::RefCell;
-use std::ptr::{addr_of, addr_of_mut};
+use std::cell::{Cell, RefCell};
+use std::ptr::{addr_of, addr_of_mut, NonNull};
 use std::sync::Arc;
 
 use credentialflow_core::defaults;
@@ -12,11 +14,13 @@ use credentialflow_core::revocation::RevocationSource;
 use credentialflow_core::watched::{Contents, Refresh, Watched};
 use ngx::ffi::{
     ngx_add_timer, ngx_cycle_t, ngx_del_timer, ngx_event_t, ngx_exiting, ngx_log_t, ngx_quit,
-    ngx_terminate, NGX_LOG_ERR, NGX_LOG_NOTICE,
+    ngx_shm_zone_t, ngx_terminate, ngx_time, NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_NOTICE,
 };
 use ngx::ngx_log_error;
 
 use crate::ffi_guard::guarded;
+use crate::worker_state;
+use crate::zone::revocations::{Change, Source, ZoneFull};
 
 const INTERVAL_MS: usize = defaults::REVOCATION_CHECK_INTERVAL_MS;
 
@@ -27,6 +31,39 @@ static mut TIMER: ngx_event_t = unsafe { std::mem::zeroed() };
 thread_local! {
     static SOURCES: RefCell<Vec<Arc<RevocationSource>>> = const { RefCell::new(Vec::new()) };
     static REGISTRIES: RefCell<Vec<Arc<RegistrySource>>> = const { RefCell::new(Vec::new()) };
+    static ZONE: Cell<Option<NonNull<ngx_shm_zone_t>>> = const { Cell::new(None) };
+}
+
+/// Loads each revocation file's current version into the zone unless the zone holds it
+/// already, forgets files no longer configured, and sweeps ended revocations.
+pub fn sync_revocations(
+    log: *mut ngx_log_t,
+    zone: Option<NonNull<ngx_shm_zone_t>>,
+    sources: &[Arc<RevocationSource>],
+) {
+    let now = ngx_time();
+    worker_state::with_revocations(zone, |handle| {
+        let Some(handle) = handle else { return };
+        for (index, source) in sources.iter().enumerate() {
+            let list = source.current();
+            match handle.replace(Source::File(index), list.id(), list.entries()) {
+                Ok(Change::Done | Change::AlreadyLoaded) => {}
+                Err(ZoneFull) => {
+                    let path = source.path().display();
+                    ngx_log_error!(
+                        NGX_LOG_ALERT,
+                        log,
+                        "credentialflow: revocation file \"{path}\" ({} entries) does not fit in \
+                         the zone: every token is refused with 503 until it does (raise \
+                         \"credentialflow_zone\")",
+                        list.len()
+                    );
+                }
+            }
+        }
+        handle.forget_files_from(sources.len());
+        handle.sweep(now);
+    });
 }
 
 /// Starts the timer in this worker if any revocation file or client registry is configured.
@@ -35,14 +72,19 @@ thread_local! {
 /// Call from `init_process`, on the worker's event loop.
 pub unsafe fn start(
     cycle: &mut ngx_cycle_t,
+    zone: Option<NonNull<ngx_shm_zone_t>>,
     sources: &[Arc<RevocationSource>],
     registries: &[Arc<RegistrySource>],
 ) {
-    if sources.is_empty() && registries.is_empty() {
+    // Before the first request: the zone holds every file's revocations (and no file's that
+    // a reload removed from the configuration).
+    sync_revocations(cycle.log, zone, sources);
+    if zone.is_none() && sources.is_empty() && registries.is_empty() {
         return;
     }
     SOURCES.with(|s| *s.borrow_mut() = sources.to_vec());
     REGISTRIES.with(|r| *r.borrow_mut() = registries.to_vec());
+    ZONE.set(zone);
     // SAFETY: the timer event is only touched from this worker's single thread.
     unsafe {
         let timer = &mut *addr_of_mut!(TIMER);
@@ -65,6 +107,7 @@ pub fn stop() {
     }
     SOURCES.with(|s| s.borrow_mut().clear());
     REGISTRIES.with(|r| r.borrow_mut().clear());
+    ZONE.set(None);
 }
 
 /// Refreshes each watched file, logging what changed: `what` names the kind of file, `holds`
@@ -100,8 +143,10 @@ unsafe extern "C" fn tick(event: *mut ngx_event_t) {
     // SAFETY: nginx passes our timer event, whose log is the cycle's.
     let log = unsafe { (*event).log };
     guarded(log, "the file watch timer", (), || {
-        SOURCES
-            .with_borrow(|files| refresh_all(log, files, ("revocation file", "entries", "list")));
+        SOURCES.with_borrow(|files| {
+            refresh_all(log, files, ("revocation file", "entries", "list"));
+            sync_revocations(log, ZONE.get(), files);
+        });
         REGISTRIES.with_borrow(|files| {
             refresh_all(log, files, ("client registry", "clients", "registry"))
         });

@@ -542,7 +542,7 @@ qr/\[emerg\] .*credentialflow_revocation_file "html\/missing-revoked\.txt": cann
 
 
 
-=== TEST 37: a revocation file with a line that is neither jti nor sub stops nginx
+=== TEST 37: a revocation file with a line of no known kind stops nginx
 --- config
     location /api/ {
         credentialflow on;
@@ -553,12 +553,12 @@ qr/\[emerg\] .*credentialflow_revocation_file "html\/missing-revoked\.txt": cann
 --- user_files
 >>> revoked.txt
 jti one
-kid two
+iss two
 --- must_die
 --- suppress_stderr
 --- error_log
 [emerg]
-credentialflow_revocation_file "html/revoked.txt": line 2: expected "jti <value>" or "sub <value>"
+credentialflow_revocation_file "html/revoked.txt": line 2: expected "jti", "kid", "sub" or "client_id"
 
 
 

@@ -193,4 +193,4 @@ jti unrelated-jti
 ["X-Status: [ok]", "", "", "X-Status: [revoked]", "", "", "X-Status: [revoked]", "X-Status: [ok]", ""]
 --- response_body_like eval
 ["", "", "", "", "", "", "", "",
- qr/credentialflow: revocation file "[^"]*revoked\.txt" reloaded, 2 entries.*credentialflow: revocation file "[^"]*revoked\.txt": line 3: expected "jti <value>" or "sub <value>"; keeping the previous list/s]
+ qr/credentialflow: revocation file "[^"]*revoked\.txt" reloaded, 2 entries.*credentialflow: revocation file "[^"]*revoked\.txt": line 3: expected "jti", "kid", "sub" or "client_id"; keeping the previous list/s]

@@ -50,6 +50,6 @@ sub carol
 --- response_headers eval
 ["X-Status: [revoked]", "", "", "", "", "", "X-Status: [revoked]", "X-Status: [ok]", ""]
 --- response_body_like eval
-my $failed = qr/credentialflow: revocation file "[^"]*revoked\.txt": line 2: expected "jti <value>" or "sub <value>"; keeping the previous list/;
+my $failed = qr/credentialflow: revocation file "[^"]*revoked\.txt": line 2: expected "jti", "kid", "sub" or "client_id"; keeping the previous list/;
 ["", "", "", "", "", "", "", "",
  qr/\A(?:(?:(?!$failed).)*$failed){2}(?:(?!$failed).)*\z/s]

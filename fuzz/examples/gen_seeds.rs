@@ -45,7 +45,7 @@ fn tokens(out: &mut Out) {
         let header = header_json(alg, kid_for(alg));
         let claims = valid_claims(&format!("user-{i}"), &format!("jti-{i}"));
         let token = mint(header.as_bytes(), claims.as_bytes());
-        let decision = guard.decide(&token, &mut credentialflow_core::TokenCache::new(4), NOW);
+        let decision = guard.decide(&token, &mut credentialflow_core::TokenCache::new(4), live(), NOW);
         assert!(decision.verdict.is_ok(), "seed {alg} must pass: {:?}", decision.verdict);
         out.put("verify", &format!("valid-{alg}"), &token);
         if let Ok(accepted) = &decision.verdict {

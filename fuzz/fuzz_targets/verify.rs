@@ -13,7 +13,7 @@ use credentialflow_core::jose::header::HeaderMemo;
 use credentialflow_core::jose::jws;
 use credentialflow_core::{TokenCache, VerifiedToken};
 use credentialflow_fuzz::{
-    guard, mint, AUDIENCE, ISSUER, LEEWAY, NOW, REVOKED_JTI, REVOKED_SUB, SCOPE,
+    guard, live, mint, AUDIENCE, ISSUER, LEEWAY, NOW, REVOKED_JTI, REVOKED_SUB, SCOPE,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -46,7 +46,7 @@ fn check(token: &[u8]) {
     // A fresh cache per input keeps runs reproducible: miss, hit, then expiry.
     let mut cache = TokenCache::new(2);
     for now in [NOW, NOW, NOW + 7200] {
-        let decision = guard.decide(token, &mut cache, now);
+        let decision = guard.decide(token, &mut cache, live(), now);
         if token.len() > guard.max_token_size {
             assert_eq!(decision.verdict.err(), Some(Rejection::TooLarge));
             continue;

@@ -10,12 +10,11 @@ use std::sync::{Arc, OnceLock};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use credentialflow_core::defaults::MAX_TOKEN_SIZE;
-use credentialflow_core::{AccessRules, ForwardedClaim};
+use credentialflow_core::{AccessRules, ForwardedClaim, Live};
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat, VerifyKey};
 use credentialflow_core::jose::sign::{self, SigningKey};
 use credentialflow_core::policy::Policy;
-use credentialflow_core::revocation::RevocationSource;
-use credentialflow_core::watched::{FileVersion, ListFile};
+use credentialflow_core::revocation::{RevocationList, RevocationSet};
 use credentialflow_core::verifier::Verifier;
 use jsonwebtoken::{Algorithm, EncodingKey};
 
@@ -204,8 +203,6 @@ pub fn verifier() -> Arc<Verifier> {
 pub fn guard() -> &'static AccessRules {
     static GUARD: OnceLock<AccessRules> = OnceLock::new();
     GUARD.get_or_init(|| {
-        let list = format!("# fuzz\njti {REVOKED_JTI}\nsub {REVOKED_SUB}\n");
-        let revocation = RevocationSource::open(Box::new(FixedList(list.into_bytes()))).unwrap();
         AccessRules::new(
             verifier(),
             Policy {
@@ -215,7 +212,7 @@ pub fn guard() -> &'static AccessRules {
                 required_claims: vec!["exp".into(), "sub".into()],
                 required_scopes: vec![SCOPE.into()],
             },
-            Some(Arc::new(revocation)),
+            false,
             vec![
                 ForwardedClaim::new("sub", "X-CredentialFlow-Sub"),
                 ForwardedClaim::new("scope", "X-CredentialFlow-Scope"),
@@ -244,20 +241,17 @@ pub fn valid_claims(sub: &str, jti: &str) -> String {
     )
 }
 
-/// The fuzzers' revocation list, in memory: it never changes.
-#[derive(Debug)]
-struct FixedList(Vec<u8>);
+/// The fuzzers' revocations: a `jti` and a `sub`, as the revocation file would give them.
+pub fn revocations() -> &'static RevocationSet {
+    static SET: OnceLock<RevocationSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let list = format!("# fuzz\njti {REVOKED_JTI}\nsub {REVOKED_SUB}\n");
+        let list = RevocationList::parse(list.as_bytes()).expect("the fuzz list parses");
+        list.entries().iter().collect()
+    })
+}
 
-impl ListFile for FixedList {
-    fn path(&self) -> &std::path::Path {
-        std::path::Path::new("fuzz-revoked.txt")
-    }
-
-    fn version(&self) -> std::io::Result<FileVersion> {
-        Ok(FileVersion { modified: None, len: self.0.len() as u64, inode: 0, changed: (0, 0) })
-    }
-
-    fn read(&self) -> std::io::Result<Vec<u8>> {
-        Ok(self.0.clone())
-    }
+/// What the fuzzers decide with: their revocations, no replay store.
+pub fn live() -> Live<'static> {
+    Live { revocations: Some(revocations()), replay: None }
 }

@@ -76,6 +76,15 @@ impl<'a> Directive<'a> {
         })
     }
 
+    /// The first argument as a flag: `on` or `off`.
+    pub fn on_off(&self) -> Result<bool, DirectiveError> {
+        match self.arg(0)? {
+            "on" => Ok(true),
+            "off" => Ok(false),
+            other => Err(self.invalid(other, "it must be \"on\" or \"off\"")),
+        }
+    }
+
     /// An "invalid value" error.
     pub fn invalid(&self, value: &str, why: &str) -> DirectiveError {
         DirectiveError::Invalid(format!(

@@ -72,6 +72,7 @@ handlers! {
     set_forward_claim: LocConf => forward_claim;
     set_realm: LocConf => realm;
     set_revocation_file: LocConf => revocation_file;
+    set_replay_protection: LocConf => replay_protection;
     set_max_token_size: LocConf => max_token_size;
     set_cache_size: MainConf => cache_size;
     set_zone: MainConf => zone;
@@ -100,12 +101,7 @@ fn words(d: &Directive<'_>) -> Vec<Box<str>> {
 }
 
 fn enabled(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
-    let value = match d.arg(0)? {
-        "on" => true,
-        "off" => false,
-        other => return Err(d.invalid(other, "it must be \"on\" or \"off\"")),
-    };
-    set_once(&mut conf.enabled, value)?;
+    set_once(&mut conf.enabled, d.on_off()?)?;
     conf.enabled_at = d.site();
     Ok(())
 }
@@ -286,8 +282,24 @@ fn revocation_file(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Directiv
     if conf.revocation.is_some() {
         return Err(DirectiveError::Duplicate);
     }
-    conf.revocation = Some(watched_file(d, |main| &mut main.revocation_sources)?);
+    let mut count = 0;
+    let file = watched_file(d, |main| {
+        count = main.revocation_sources.len() + 1;
+        &mut main.revocation_sources
+    })?;
+    if count > crate::zone::revocations::MAX_FILES {
+        let most = crate::zone::revocations::MAX_FILES;
+        return Err(DirectiveError::Invalid(format!(
+            "{}: at most {most} revocation files can be named",
+            d.name
+        )));
+    }
+    conf.revocation = Some(file);
     Ok(())
+}
+
+fn replay_protection(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    set_once(&mut conf.replay_protection, d.on_off()?)
 }
 
 fn max_token_size(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
@@ -364,9 +376,9 @@ const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
 const OAUTH_COUNT: usize = 10;
 
 #[cfg(not(feature = "panic-test"))]
-const COUNT: usize = 16 + OAUTH_COUNT;
-#[cfg(feature = "panic-test")]
 const COUNT: usize = 17 + OAUTH_COUNT;
+#[cfg(feature = "panic-test")]
+const COUNT: usize = 18 + OAUTH_COUNT;
 
 /// The directive table nginx reads.
 pub static mut COMMANDS: [ngx_command_t; COUNT] = [
@@ -397,6 +409,11 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         ngx_string!("credentialflow_revocation_file"),
         ANY_LEVEL | NGX_CONF_TAKE1,
         set_revocation_file,
+    ),
+    command(
+        ngx_string!("credentialflow_replay_protection"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_replay_protection,
     ),
     command(
         ngx_string!("credentialflow_max_token_size"),

@@ -79,7 +79,10 @@ pub struct LocConf {
     realm: Option<Box<str>>,
     /// `credentialflow_resource_metadata_url` (RFC 9728 §5.1).
     pub(crate) resource_metadata_url: Option<Box<str>>,
-    revocation: Option<Arc<RevocationSource>>,
+    /// `credentialflow_revocation_file`: the file this level's revocation endpoint appends to
+    /// (every file named anywhere is loaded into the shared zone and applies everywhere).
+    pub(crate) revocation: Option<Arc<RevocationSource>>,
+    replay_protection: Option<bool>,
     max_token_size: Option<usize>,
     #[cfg(feature = "panic-test")]
     panic_test: Option<PanicTest>,
@@ -190,6 +193,7 @@ impl LocConf {
         inherit(&mut self.realm, &prev.realm);
         inherit(&mut self.resource_metadata_url, &prev.resource_metadata_url);
         inherit(&mut self.revocation, &prev.revocation);
+        inherit(&mut self.replay_protection, &prev.replay_protection);
         inherit(&mut self.max_token_size, &prev.max_token_size);
         let verifier = self.verifier()?;
         if self.enabled != Some(true) {
@@ -258,6 +262,15 @@ impl LocConf {
 
     fn protected_location(&self, verifier: Arc<Verifier>) -> ProtectedLocation {
         let default_policy = Policy::default();
+        let replay_protection = self.replay_protection.unwrap_or(false);
+        let mut required_claims =
+            self.required_claims.clone().unwrap_or(default_policy.required_claims);
+        // A token is remembered by its `jti` until its `exp`: replay protection needs both.
+        for needed in ["jti", "exp"].into_iter().filter(|_| replay_protection) {
+            if !required_claims.iter().any(|name| &**name == needed) {
+                required_claims.push(needed.into());
+            }
+        }
         ProtectedLocation {
             rules: AccessRules::new(
                 verifier,
@@ -265,13 +278,10 @@ impl LocConf {
                     issuers: self.issuers.clone().unwrap_or_default(),
                     audiences: self.audiences.clone().unwrap_or_default(),
                     leeway: self.leeway.unwrap_or(default_policy.leeway),
-                    required_claims: self
-                        .required_claims
-                        .clone()
-                        .unwrap_or(default_policy.required_claims),
+                    required_claims,
                     required_scopes: self.required_scopes.clone().unwrap_or_default(),
                 },
-                self.revocation.clone(),
+                replay_protection,
                 self.forwarded.clone().unwrap_or_default(),
                 self.max_token_size.unwrap_or(defaults::MAX_TOKEN_SIZE),
             ),

@@ -107,12 +107,7 @@ pub fn token_ttl(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveE
 
 /// `credentialflow_accept_own_tokens on|off;`
 pub fn accept_own_tokens(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
-    let value = match d.arg(0)? {
-        "on" => true,
-        "off" => false,
-        other => return Err(d.invalid(other, "it must be \"on\" or \"off\"")),
-    };
-    set_once(&mut conf.oauth.accept_own, value)?;
+    set_once(&mut conf.oauth.accept_own, d.on_off()?)?;
     conf.oauth.accept_own_at = d.site();
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The module's one shared-memory zone, `credentialflow`, on nginx's slab allocator: registered
 //! when the module is on anywhere, sized by `credentialflow_zone`, and kept across reloads the
 //! way limit_req keeps its zone. Its root ([`ZoneRoot`]) holds the shared token cache
-//! (`tokens.rs`); later state (revocation, replay, key sets, counters) gets fields of its own
-//! there, with a new [`LAYOUT`].
+//! (`tokens.rs`, at most half the zone), the revocations every worker enforces
+//! (`revocations.rs`) and the replay records (`replay.rs`); later state gets fields of its
+//! own there, with a new [`LAYOUT`].
 //!
 //! Reload: when nginx reuses the mapping (same name, tag and size), `init` keeps the root it
 //! finds if its magic and layout match this build's; otherwise it starts a fresh root, leaving
@@ -10,6 +11,8 @@
 //! root. `nginx -t` runs `init` too, on a mapping of its own: it only allocates the root and
 //! the table's buckets.
 
+pub mod replay;
+pub mod revocations;
 mod tokens;
 
 use std::ffi::c_void;
@@ -19,12 +22,14 @@ use credentialflow_core::SharedTokens;
 use ngx::allocator::allocate;
 use ngx::core::{SlabPool, Status};
 use ngx::ffi::{
-    ngx_conf_t, ngx_int_t, ngx_pagesize, ngx_shared_memory_add, ngx_shm_zone_t, ngx_str_t,
-    NGX_LOG_EMERG, NGX_LOG_NOTICE,
+    ngx_conf_t, ngx_cycle, ngx_int_t, ngx_pagesize, ngx_shared_memory_add, ngx_shm_zone_t,
+    ngx_str_t, NGX_LOG_EMERG, NGX_LOG_NOTICE,
 };
 use ngx::ngx_log_error;
 
 use crate::ffi_guard::guarded;
+use replay::{ReplayTable, ShmReplay};
+use revocations::{RevocationTable, ShmRevocations};
 use tokens::{ShmTokens, TokenTable};
 
 /// The zone's name, as nginx's messages show it.
@@ -33,7 +38,7 @@ pub const NAME: &str = "credentialflow";
 /// Marks a root written by this module.
 const MAGIC: u64 = u64::from_be_bytes(*b"CredFlow");
 /// The root's layout: bump it whenever [`ZoneRoot`] or what it points to changes shape.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 /// What the zone holds; `slab.data` points at it.
 #[repr(C)]
@@ -42,6 +47,10 @@ pub struct ZoneRoot {
     layout: u32,
     /// The verified tokens every worker shares.
     tokens: TokenTable,
+    /// The revocations every worker enforces.
+    revocations: RevocationTable,
+    /// The tokens used at locations with replay protection.
+    replay: ReplayTable,
 }
 
 /// The smallest zone nginx's own zones accept: eight pages.
@@ -100,8 +109,12 @@ unsafe extern "C" fn init_zone(zone: *mut ngx_shm_zone_t, data: *mut c_void) -> 
             ngx_log_error!(NGX_LOG_NOTICE, log, "credentialflow: zone \"{NAME}\" reused");
             return Status::NGX_OK.into();
         }
-        let root = TokenTable::new(&slab, zone.shm.size)
-            .and_then(|tokens| allocate(ZoneRoot { magic: MAGIC, layout: LAYOUT, tokens }, &slab));
+        let size = zone.shm.size;
+        let root = TokenTable::new(&slab, size).and_then(|tokens| {
+            let replay = ReplayTable::new(&slab, size)?;
+            let revocations = RevocationTable::new();
+            allocate(ZoneRoot { magic: MAGIC, layout: LAYOUT, tokens, revocations, replay }, &slab)
+        });
         let Ok(root) = root else {
             ngx_log_error!(NGX_LOG_EMERG, log, "credentialflow: zone \"{NAME}\" is too small");
             return Status::NGX_ERROR.into();
@@ -125,14 +138,39 @@ pub fn identity(zone: NonNull<ngx_shm_zone_t>) -> Option<Identity> {
     Some((std::ptr::from_ref(slab.as_ref()).addr(), root.as_ptr().addr()))
 }
 
-/// A handle on `zone`'s token table, for this worker.
-pub fn attach(zone: NonNull<ngx_shm_zone_t>) -> Option<Box<dyn SharedTokens>> {
+/// A worker's handles on what the zone holds.
+pub struct Handles {
+    /// The shared level of the token cache.
+    pub tokens: Box<dyn SharedTokens>,
+    /// The revocations, with the set this worker enforces.
+    pub revocations: ShmRevocations,
+    /// The replay records.
+    pub replay: ShmReplay,
+}
+
+/// This worker's handles on `zone`.
+pub fn attach(zone: NonNull<ngx_shm_zone_t>) -> Option<Handles> {
     // SAFETY: as in `identity`.
     let slab = unsafe { SlabPool::from_shm_zone(zone.as_ref())? };
-    let root = root_of(&slab)?;
-    // SAFETY: a root of this build's layout; its table lives as long as the mapping, which a
-    // worker keeps until it exits (a reload starts new workers).
-    let table = unsafe { NonNull::new_unchecked(&raw mut (*root.as_ptr()).tokens) };
-    // SAFETY: the table is in `slab`, mapped for this process's lifetime as above.
-    Some(Box::new(unsafe { ShmTokens::new(table, slab) }))
+    let root = root_of(&slab)?.as_ptr();
+    // SAFETY: a root of this build's layout; its tables live as long as the mapping, which a
+    // worker keeps until it exits (a reload starts new workers). Each handle is given the
+    // slab its table is in.
+    unsafe {
+        let tokens = NonNull::new_unchecked(&raw mut (*root).tokens);
+        let revocations = NonNull::new_unchecked(&raw mut (*root).revocations);
+        let replay = NonNull::new_unchecked(&raw mut (*root).replay);
+        Some(Handles {
+            tokens: Box::new(ShmTokens::new(tokens, slab.clone())),
+            revocations: ShmRevocations::new(revocations, slab.clone()),
+            replay: ShmReplay::new(replay, slab),
+        })
+    }
+}
+
+/// Logs a message about the zone on the current cycle's log.
+fn log(level: u32, message: &str) {
+    // SAFETY: ngx_cycle is the current cycle of this worker; its log is always valid.
+    let log = unsafe { (*std::ptr::read_volatile(&raw const ngx_cycle)).log };
+    ngx_log_error!(level as usize, log, "credentialflow: zone \"{NAME}\": {message}");
 }

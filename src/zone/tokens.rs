@@ -19,8 +19,7 @@ use credentialflow_core::{SharedTokens, VerifiedToken};
 use ngx::allocator::{AllocError, Allocator};
 use ngx::core::slab::LockedSlabPool;
 use ngx::core::SlabPool;
-use ngx::ffi::{ngx_cycle, NGX_LOG_ALERT, NGX_LOG_WARN};
-use ngx::ngx_log_error;
+use ngx::ffi::{NGX_LOG_ALERT, NGX_LOG_WARN};
 
 /// At most this many least recently used entries are evicted to make room for one.
 const MAX_EVICTIONS: usize = 64;
@@ -42,6 +41,10 @@ pub struct TokenTable {
     newest: *mut Entry,
     oldest: *mut Entry,
     len: usize,
+    /// Bytes the entries take (headers and records), and the most they may: half the zone,
+    /// so that a busy cache never leaves revocations or replay records without room.
+    bytes: usize,
+    budget: usize,
     /// Non-zero while a writer is between its first and last change (see the module doc).
     writing: usize,
     /// When "zone full" was last logged.
@@ -80,6 +83,8 @@ impl TokenTable {
             newest: ptr::null_mut(),
             oldest: ptr::null_mut(),
             len: 0,
+            bytes: 0,
+            budget: zone_size / 2,
             writing: 0,
             full_logged_at: i64::MIN,
         })
@@ -99,6 +104,7 @@ impl TokenTable {
         self.newest = ptr::null_mut();
         self.oldest = ptr::null_mut();
         self.len = 0;
+        self.bytes = 0;
         self.writing = 0;
     }
 
@@ -170,6 +176,7 @@ impl TokenTable {
             }
             self.unlink(entry);
             self.len = self.len.saturating_sub(1);
+            self.bytes = self.bytes.saturating_sub((*entry).size);
             if let Ok(layout) = Layout::from_size_align((*entry).size, align_of::<Entry>()) {
                 if let Some(entry) = NonNull::new(entry.cast::<u8>()) {
                     slab.deallocate(entry, layout);
@@ -245,11 +252,7 @@ impl ShmTokens {
     }
 }
 
-fn log(level: u32, message: &str) {
-    // SAFETY: ngx_cycle is the current cycle of this worker; its log is always valid.
-    let log = unsafe { (*ptr::read_volatile(&raw const ngx_cycle)).log };
-    ngx_log_error!(level as usize, log, "credentialflow: zone \"{}\": {message}", super::NAME);
-}
+use super::log;
 
 impl SharedTokens for ShmTokens {
     fn get(&self, id: u64, token: &[u8], now: i64) -> Option<VerifiedToken> {
@@ -328,7 +331,18 @@ impl SharedTokens for ShmTokens {
                 }
             }
             let mut evicted = 0;
+            while table.bytes + size > table.budget && evicted < MAX_EVICTIONS {
+                if table.oldest.is_null() {
+                    break;
+                }
+                // SAFETY: the lock is held; `oldest` is a live entry.
+                unsafe { table.remove(table.oldest, slab) };
+                evicted += 1;
+            }
             let memory = loop {
+                if table.bytes + size > table.budget {
+                    break None;
+                }
                 match slab.allocate(layout) {
                     Ok(memory) => break Some(memory),
                     Err(AllocError) if evicted < MAX_EVICTIONS && !table.oldest.is_null() => {
@@ -351,6 +365,7 @@ impl SharedTokens for ShmTokens {
                     table.link_newest(entry);
                 }
                 table.len += 1;
+                table.bytes += size;
             }
             table.writing = 0;
             let full = evicted > 0 || memory.is_none();

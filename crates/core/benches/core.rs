@@ -26,7 +26,9 @@ use credentialflow_core::defaults::MAX_TOKEN_SIZE;
 use credentialflow_core::jose::header::HeaderMemo;
 use credentialflow_core::jose::jws;
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
-use credentialflow_core::{AccessRules, Algorithm, ForwardedClaim, Policy, TokenCache, Verifier};
+use credentialflow_core::{
+    AccessRules, Algorithm, ForwardedClaim, Live, Policy, TokenCache, Verifier,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
@@ -77,7 +79,7 @@ fn policy() -> Policy {
 }
 
 fn guard(verifier: Arc<Verifier>, forwarded: Vec<ForwardedClaim>) -> AccessRules {
-    AccessRules::new(verifier, policy(), None, forwarded, MAX_TOKEN_SIZE)
+    AccessRules::new(verifier, policy(), false, forwarded, MAX_TOKEN_SIZE)
 }
 
 /// The fixture's public key, prepared as the module prepares it at config time.
@@ -191,11 +193,11 @@ fn benches(c: &mut Criterion) {
         let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
         let guard = guard(verifier(f), Vec::new());
         let mut cache = TokenCache::new(10_000);
-        let first = guard.decide(token.as_bytes(), &mut cache, now);
+        let first = guard.decide(token.as_bytes(), &mut cache, Live::NONE, now);
         assert!(first.verdict.is_ok() && !first.cache_hit);
         group.bench_function(f.alg.name(), |b| {
             b.iter(|| {
-                let d = guard.decide(black_box(token.as_bytes()), &mut cache, now);
+                let d = guard.decide(black_box(token.as_bytes()), &mut cache, Live::NONE, now);
                 debug_assert!(d.cache_hit && d.verdict.is_ok());
                 d
             })
@@ -209,10 +211,10 @@ fn benches(c: &mut Criterion) {
             vec![ForwardedClaim::new("sub", "X-User"), ForwardedClaim::new("email", "X-Email")];
         let guard = guard(verifier(f), forwarded);
         let mut cache = TokenCache::new(10_000);
-        let first = guard.decide(token.as_bytes(), &mut cache, now);
+        let first = guard.decide(token.as_bytes(), &mut cache, Live::NONE, now);
         assert_eq!(first.verdict.as_ref().unwrap().forwarded.len(), 2);
         c.bench_function("cache_hit_forward/ES256", |b| {
-            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, now))
+            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, Live::NONE, now))
         });
     }
     let mut group = c.benchmark_group("cold");
@@ -220,9 +222,9 @@ fn benches(c: &mut Criterion) {
         let token = mint(f.alg, &signing_key(f), None, &claims(now, 1));
         let guard = guard(verifier(f), Vec::new());
         let mut cache = TokenCache::new(0);
-        assert!(guard.decide(token.as_bytes(), &mut cache, now).verdict.is_ok());
+        assert!(guard.decide(token.as_bytes(), &mut cache, Live::NONE, now).verdict.is_ok());
         group.bench_function(f.alg.name(), |b| {
-            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, now))
+            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, Live::NONE, now))
         });
     }
     group.finish();
@@ -234,13 +236,14 @@ fn benches(c: &mut Criterion) {
         let guard = guard(verifier(f), Vec::new());
         let mut cache = TokenCache::new(1024);
         for t in &tokens {
-            assert!(guard.decide(t.as_bytes(), &mut cache, now).verdict.is_ok());
+            assert!(guard.decide(t.as_bytes(), &mut cache, Live::NONE, now).verdict.is_ok());
         }
         let mut next = 0;
         group.bench_function(f.alg.name(), |b| {
             b.iter(|| {
                 next = (next + 1) % tokens.len();
-                let d = guard.decide(black_box(tokens[next].as_bytes()), &mut cache, now);
+                let d =
+                    guard.decide(black_box(tokens[next].as_bytes()), &mut cache, Live::NONE, now);
                 debug_assert!(!d.cache_hit);
                 d
             })
@@ -290,9 +293,9 @@ fn benches(c: &mut Criterion) {
         });
         let guard = guard(Arc::new(verifier), Vec::new());
         let mut cache = TokenCache::new(10_000);
-        guard.decide(token.as_bytes(), &mut cache, now);
+        guard.decide(token.as_bytes(), &mut cache, Live::NONE, now);
         c.bench_function("jwks/cache_hit_ES256_20_keys", |b| {
-            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, now))
+            b.iter(|| guard.decide(black_box(token.as_bytes()), &mut cache, Live::NONE, now))
         });
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use credentialflow_core::defaults::MAX_TOKEN_SIZE;
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
 use credentialflow_core::shared_cache::InMemorySharedTokens;
-use credentialflow_core::{AccessRules, Algorithm, Policy, TokenCache, Verifier};
+use credentialflow_core::{AccessRules, Algorithm, Live, Policy, TokenCache, Verifier};
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;
 
@@ -32,7 +32,7 @@ fn rules() -> AccessRules {
         required_scopes: vec!["read".into()],
         ..Policy::default()
     };
-    AccessRules::new(verifier, policy, None, Vec::new(), MAX_TOKEN_SIZE)
+    AccessRules::new(verifier, policy, false, Vec::new(), MAX_TOKEN_SIZE)
 }
 
 fn tokens(now: i64) -> [String; 2] {
@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
         let mut cache = TokenCache::new(l1);
         cache.set_shared(Some(Box::new(InMemorySharedTokens::new(16))));
         for token in &tokens {
-            assert!(rules.decide(token.as_bytes(), &mut cache, now).verdict.is_ok());
+            assert!(rules.decide(token.as_bytes(), &mut cache, Live::NONE, now).verdict.is_ok());
         }
         let expect_shared = l1 == 1;
         let mut turn = 0;
@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 turn ^= 1;
                 let token = &tokens[turn];
-                let d = rules.decide(black_box(token.as_bytes()), &mut cache, now);
+                let d = rules.decide(black_box(token.as_bytes()), &mut cache, Live::NONE, now);
                 debug_assert!(d.cache_hit && d.shared_hit == expect_shared && d.verdict.is_ok());
                 d
             })

@@ -14,7 +14,7 @@ use crate::jose::{b64, jws};
 use crate::verifier::VerifiedToken;
 
 /// Claims always read from the typed fields: absent there means absent.
-pub const TYPED_TEXT: [&str; 4] = ["sub", "iss", "jti", "scope"];
+pub const TYPED_TEXT: [&str; 5] = ["sub", "iss", "jti", "scope", "client_id"];
 
 /// A claim value kept from headers and variables: it holds a control character.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +86,7 @@ impl<'a> ClaimsView<'a> {
             "iss" => claims.iss(),
             "jti" => claims.jti(),
             "scope" => claims.scope(),
+            "client_id" => claims.client_id(),
             _ => None,
         };
         if typed.is_some() || TYPED_TEXT.contains(&name) {

@@ -7,7 +7,7 @@
 //!   the crypto per family (verify and sign). No policy: it says what a token *is*.
 //! - The decision: [`credential`] (finding the token in a header), [`verifier`] (a key set
 //!   and an allow-list), [`policy`] (time, issuer, audience, required claims, scopes),
-//!   [`revocation`], [`cache`] and [`shared_cache`] (the per-worker and the shared token
+//!   [`revocation`], [`replay`], [`cache`] and [`shared_cache`] (the per-worker and the shared token
 //!   caches), [`rules`] (everything one protected location checks, and its
 //!   decision), [`reject`] (why a request is refused), [`claims_view`] (claims as header and
 //!   variable text), [`defaults`] (every default).
@@ -25,6 +25,7 @@ pub mod jose;
 pub mod oauth;
 pub mod policy;
 pub mod reject;
+pub mod replay;
 pub mod revocation;
 pub mod rules;
 pub mod shared_cache;
@@ -36,6 +37,6 @@ pub use fingerprint::fingerprint;
 pub use jose::alg::{Algorithm, AlgorithmSet};
 pub use policy::Policy;
 pub use reject::Rejection;
-pub use rules::{Accepted, AccessRules, Decision, Forwarded, ForwardedClaim};
+pub use rules::{Accepted, AccessRules, Decision, Forwarded, ForwardedClaim, Live};
 pub use shared_cache::SharedTokens;
 pub use verifier::{VerifiedToken, Verifier};

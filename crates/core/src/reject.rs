@@ -40,6 +40,11 @@ pub enum Rejection {
     Revoked,
     /// Authenticated, but a required scope is missing.
     InsufficientScope,
+    /// Replay protection: this token (its `iss` and `jti`) was used before.
+    Replayed,
+    /// The shared state a check needs cannot answer (replay records full or unreachable, the
+    /// revocation set incomplete): refused with 503 rather than let a token through unchecked.
+    Unavailable,
 }
 
 /// How a rejection is reported to the client (RFC 6750 §3.1). `invalid_request` is not used:
@@ -69,7 +74,7 @@ impl ChallengeError {
 
 impl Rejection {
     /// Every rejection, for tests and for anything that must list them all (metrics).
-    pub const ALL: [Rejection; 17] = [
+    pub const ALL: [Rejection; 19] = [
         Rejection::Missing,
         Rejection::BadCredentialSyntax,
         Rejection::AmbiguousCredential,
@@ -87,11 +92,17 @@ impl Rejection {
         Rejection::WrongAudience,
         Rejection::Revoked,
         Rejection::InsufficientScope,
+        Rejection::Replayed,
+        Rejection::Unavailable,
     ];
 
     /// The HTTP status each error code has in RFC 6750 §3.1: 403 for `insufficient_scope`,
-    /// 401 for `invalid_token` and for no credential at all.
+    /// 401 for `invalid_token` and for no credential at all; 503 when the shared state is
+    /// unavailable (no challenge then: the credential was not found wanting).
     pub fn http_status(self) -> u16 {
+        if self == Rejection::Unavailable {
+            return 503;
+        }
         match self.challenge_error() {
             ChallengeError::InsufficientScope => 403,
             ChallengeError::None | ChallengeError::InvalidToken => 401,
@@ -101,7 +112,7 @@ impl Rejection {
     /// The RFC 6750 error code for the challenge.
     pub fn challenge_error(self) -> ChallengeError {
         match self {
-            Rejection::Missing => ChallengeError::None,
+            Rejection::Missing | Rejection::Unavailable => ChallengeError::None,
             Rejection::InsufficientScope => ChallengeError::InsufficientScope,
             _ => ChallengeError::InvalidToken,
         }
@@ -115,6 +126,8 @@ impl Rejection {
             Rejection::NotYetValid => "not_yet_valid",
             Rejection::Revoked => "revoked",
             Rejection::InsufficientScope => "insufficient_scope",
+            Rejection::Replayed => "replayed",
+            Rejection::Unavailable => "unavailable",
             _ => "invalid",
         }
     }
@@ -139,6 +152,8 @@ impl Rejection {
             Rejection::WrongAudience => "audience not accepted",
             Rejection::Revoked => "token revoked",
             Rejection::InsufficientScope => "insufficient scope",
+            Rejection::Replayed => "token already used",
+            Rejection::Unavailable => "shared state unavailable",
         }
     }
 }
@@ -176,6 +191,8 @@ mod tests {
             Rejection::WrongAudience => 14,
             Rejection::Revoked => 15,
             Rejection::InsufficientScope => 16,
+            Rejection::Replayed => 17,
+            Rejection::Unavailable => 18,
         }
     }
 
@@ -186,17 +203,19 @@ mod tests {
             assert_eq!(position(r), index, "{r:?} is listed once, in order");
             assert!(descriptions.insert(r.description()), "{r:?}: description is its own");
             assert!(!r.description().is_empty());
-            assert!(matches!(r.http_status(), 401 | 403), "{r:?}");
+            assert!(matches!(r.http_status(), 401 | 403 | 503), "{r:?}");
             assert!(!r.status_name().is_empty() && r.status_name() != "ok", "{r:?}");
             let challenge = r.challenge_error();
             // RFC 6750 §3.1: each error code has its status.
             let expected = match challenge {
+                _ if r == Rejection::Unavailable => 503,
                 ChallengeError::None | ChallengeError::InvalidToken => 401,
                 ChallengeError::InsufficientScope => 403,
             };
             assert_eq!(r.http_status(), expected, "{r:?}");
             // RFC 6750 §3.1: no error code when the request carried no credential at all.
-            assert_eq!(challenge == ChallengeError::None, r == Rejection::Missing, "{r:?}");
+            let no_error = matches!(r, Rejection::Missing | Rejection::Unavailable);
+            assert_eq!(challenge == ChallengeError::None, no_error, "{r:?}");
         }
     }
 
@@ -208,6 +227,8 @@ mod tests {
             assert_eq!(malformed.challenge_error().as_str(), Some("invalid_token"));
         }
         assert_eq!(Rejection::Revoked.http_status(), 401);
+        assert_eq!(Rejection::Replayed.challenge_error().as_str(), Some("invalid_token"));
+        assert_eq!(Rejection::Unavailable.http_status(), 503);
         assert_eq!(Rejection::Missing.challenge_error().as_str(), None);
         assert_eq!(Rejection::Expired.challenge_error().as_str(), Some("invalid_token"));
         assert_eq!(Rejection::Expired.status_name(), "expired");

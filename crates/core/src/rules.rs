@@ -1,6 +1,7 @@
 //! One location's whole decision for one token: size limit, cache, signature, claim policy,
-//! revocation, then scopes (authentication failures win over authorization), and the values
-//! of the forwarded claims of a token that passed them all.
+//! revocation, scopes (authentication failures win over authorization), then replay (a token
+//! is only recorded as used once it passed everything else), and the values of the forwarded
+//! claims of a token that passed them all.
 
 use std::sync::Arc;
 
@@ -11,7 +12,8 @@ use crate::fingerprint::content_id;
 use crate::jose::claims::Claims;
 use crate::policy::Policy;
 use crate::reject::Rejection;
-use crate::revocation::RevocationSource;
+use crate::replay::{replay_key, FirstUse, ReplayStore};
+use crate::revocation::RevocationSet;
 use crate::verifier::{VerifiedToken, Verifier};
 
 /// A claim sent to the upstream in a request header.
@@ -52,8 +54,8 @@ pub struct AccessRules {
     pub verifier: Arc<Verifier>,
     /// Time, issuer, audience, required claims and scopes.
     pub policy: Policy,
-    /// The revocation list in force, if any.
-    pub revocation: Option<Arc<RevocationSource>>,
+    /// Whether a token is accepted only once (its `iss` and `jti`).
+    pub replay_protection: bool,
     /// Claims forwarded upstream.
     pub forwarded: Vec<Arc<ForwardedClaim>>,
     /// Longest token decoded at all.
@@ -79,6 +81,22 @@ pub struct Accepted {
     /// Forwarded claims withheld because their value holds a control character (see
     /// [`ClaimsView::header_text`]); empty in the normal case.
     pub withheld: Vec<Arc<ForwardedClaim>>,
+}
+
+/// The state every worker shares, as one decision sees it: the revocations in force and the
+/// record of used tokens. The nginx layer keeps them in the shared zone (or Redis).
+#[derive(Clone, Copy, Default)]
+pub struct Live<'a> {
+    /// The revocations this worker has in force (`None`: none).
+    pub revocations: Option<&'a RevocationSet>,
+    /// Where used tokens are recorded, for locations with replay protection (`None`: such a
+    /// location refuses every token as [`Rejection::Unavailable`]).
+    pub replay: Option<&'a dyn ReplayStore>,
+}
+
+impl Live<'_> {
+    /// No revocation, no replay store: for tests and benchmarks.
+    pub const NONE: Live<'static> = Live { revocations: None, replay: None };
 }
 
 /// Where a verification came from.
@@ -108,7 +126,7 @@ impl AccessRules {
     pub fn new(
         verifier: Arc<Verifier>,
         policy: Policy,
-        revocation: Option<Arc<RevocationSource>>,
+        replay_protection: bool,
         forwarded: Vec<ForwardedClaim>,
         max_token_size: usize,
     ) -> AccessRules {
@@ -135,7 +153,7 @@ impl AccessRules {
         AccessRules {
             verifier,
             policy,
-            revocation,
+            replay_protection,
             forwarded,
             max_token_size,
             stored_claims,
@@ -159,8 +177,9 @@ impl AccessRules {
         }
     }
 
-    /// Decides on one token, with this worker's cache (and the shared one behind it).
-    pub fn decide(&self, raw: &[u8], cache: &mut TokenCache, now: i64) -> Decision {
+    /// Decides on one token, with this worker's cache (and the shared one behind it) and the
+    /// state shared by every worker.
+    pub fn decide(&self, raw: &[u8], cache: &mut TokenCache, live: Live<'_>, now: i64) -> Decision {
         if raw.len() > self.max_token_size {
             return Decision {
                 cache_hit: false,
@@ -172,7 +191,7 @@ impl AccessRules {
             Ok((token, found)) => Decision {
                 cache_hit: found != Found::Verified,
                 shared_hit: found == Found::Shared,
-                verdict: self.check_verified(token, now),
+                verdict: self.check_verified(token, live, now),
             },
             Err(rejection) => {
                 Decision { cache_hit: false, shared_hit: false, verdict: Err(rejection) }
@@ -215,13 +234,21 @@ impl AccessRules {
         }
     }
 
-    fn check_verified(&self, token: VerifiedToken, now: i64) -> Result<Accepted, Rejection> {
+    fn check_verified(
+        &self,
+        token: VerifiedToken,
+        live: Live<'_>,
+        now: i64,
+    ) -> Result<Accepted, Rejection> {
         let view = ClaimsView::new(&token);
         self.policy.check_token(&view, now)?;
-        if self.revocation.as_ref().is_some_and(|source| source.is_revoked(&token.claims)) {
+        if live.revocations.is_some_and(|set| set.is_revoked(&token.claims, now)) {
             return Err(Rejection::Revoked);
         }
         self.policy.check_scopes(&token)?;
+        if self.replay_protection {
+            self.first_use(&token, live, now)?;
+        }
         let mut forwarded = Vec::with_capacity(self.forwarded.len());
         let mut withheld = Vec::new();
         for to in &self.forwarded {
@@ -235,6 +262,21 @@ impl AccessRules {
         }
         drop(view);
         Ok(Accepted { token, forwarded, withheld })
+    }
+
+    /// Records the token's first use; a token without `jti` or `exp` cannot be remembered
+    /// until it expires, so it is refused (the configuration also requires both).
+    fn first_use(&self, token: &VerifiedToken, live: Live<'_>, now: i64) -> Result<(), Rejection> {
+        let claims = &token.claims;
+        let (Some(key), Some(exp)) = (replay_key(claims), claims.exp()) else {
+            return Err(Rejection::BadClaims);
+        };
+        let store = live.replay.ok_or(Rejection::Unavailable)?;
+        match store.first_use(&key, exp.saturating_add(self.policy.leeway), now) {
+            FirstUse::First => Ok(()),
+            FirstUse::Replayed => Err(Rejection::Replayed),
+            FirstUse::Unavailable => Err(Rejection::Unavailable),
+        }
     }
 }
 
@@ -266,7 +308,7 @@ mod tests {
         };
         let forwarded =
             claims.iter().map(|&claim| ForwardedClaim::new(claim, &format!("X-{claim}"))).collect();
-        AccessRules::new(Arc::clone(verifier), policy, None, forwarded, defaults::MAX_TOKEN_SIZE)
+        AccessRules::new(Arc::clone(verifier), policy, false, forwarded, defaults::MAX_TOKEN_SIZE)
     }
 
     /// (header, value) of each forwarded claim, in order.
@@ -280,11 +322,11 @@ mod tests {
         let verifier = verifier();
         let rules = forwarding(&verifier, &["email", "n", "sub", "missing"], &["exp", "tenant"]);
         let mut cache = TokenCache::new(8);
-        let first = rules.decide(token.as_bytes(), &mut cache, 0);
+        let first = rules.decide(token.as_bytes(), &mut cache, Live::NONE, 0);
         assert_eq!(first.verdict.err(), Some(Rejection::BadClaims), "tenant is required");
         let rules = forwarding(&verifier, &["email", "n", "sub", "missing"], &["exp", "email"]);
-        let miss = rules.decide(token.as_bytes(), &mut cache, 0);
-        let hit = rules.decide(token.as_bytes(), &mut cache, 0);
+        let miss = rules.decide(token.as_bytes(), &mut cache, Live::NONE, 0);
+        let hit = rules.decide(token.as_bytes(), &mut cache, Live::NONE, 0);
         assert!(!miss.cache_hit && hit.cache_hit);
         let expected = [("X-email", "a@b"), ("X-n", "[1,\"x\"]"), ("X-sub", "s")];
         assert_eq!(sent(miss.verdict.as_ref().unwrap()), expected);
@@ -305,10 +347,10 @@ mod tests {
             (forwarding(&verifier, &["sub"], &[]), forwarding(&verifier, &[], &[]));
         let custom = forwarding(&verifier, &["email"], &[]);
         let mut cache = TokenCache::new(8);
-        assert!(!plain.decide(token.as_bytes(), &mut cache, 0).cache_hit);
-        assert!(also_plain.decide(token.as_bytes(), &mut cache, 0).cache_hit);
-        assert!(!custom.decide(token.as_bytes(), &mut cache, 0).cache_hit);
-        assert!(custom.decide(token.as_bytes(), &mut cache, 0).cache_hit);
+        assert!(!plain.decide(token.as_bytes(), &mut cache, Live::NONE, 0).cache_hit);
+        assert!(also_plain.decide(token.as_bytes(), &mut cache, Live::NONE, 0).cache_hit);
+        assert!(!custom.decide(token.as_bytes(), &mut cache, Live::NONE, 0).cache_hit);
+        assert!(custom.decide(token.as_bytes(), &mut cache, Live::NONE, 0).cache_hit);
         assert_eq!(cache.len(), 2);
     }
 
@@ -317,7 +359,10 @@ mod tests {
         let rules = forwarding(&verifier(), &[], &[]);
         let mut cache = TokenCache::new(8);
         let verdict = |raw: &str, cache: &mut TokenCache| {
-            rules.decide(raw.as_bytes(), cache, 0).verdict.map(|accepted| accepted.forwarded.len())
+            rules
+                .decide(raw.as_bytes(), cache, Live::NONE, 0)
+                .verdict
+                .map(|accepted| accepted.forwarded.len())
         };
         assert_eq!(verdict("a b.c.d", &mut cache).err(), Some(Rejection::BadCredentialSyntax));
         assert_eq!(verdict("abc.def.ghi", &mut cache).err(), Some(Rejection::Malformed));
@@ -335,7 +380,7 @@ mod tests {
             required_scopes: vec!["read".into()],
             ..Policy::default()
         };
-        let rules = AccessRules::new(verifier, policy, None, Vec::new(), defaults::MAX_TOKEN_SIZE);
+        let rules = AccessRules::new(verifier, policy, false, Vec::new(), defaults::MAX_TOKEN_SIZE);
         let mut cache = TokenCache::new(8);
         // Authentic tokens that fail a later check: the verdict carries no token at all.
         let cases = [
@@ -350,11 +395,11 @@ mod tests {
             ),
         ];
         for (claims, expected) in cases {
-            let decision = rules.decide(hs256(claims).as_bytes(), &mut cache, 50);
+            let decision = rules.decide(hs256(claims).as_bytes(), &mut cache, Live::NONE, 50);
             assert_eq!(decision.verdict.err(), Some(expected), "{claims}");
         }
         let ok = hs256(r#"{"sub":"victim","exp":100,"aud":"api","scope":"read"}"#);
-        let accepted = rules.decide(ok.as_bytes(), &mut cache, 50).verdict.unwrap();
+        let accepted = rules.decide(ok.as_bytes(), &mut cache, Live::NONE, 50).verdict.unwrap();
         assert_eq!(accepted.token.claims.sub(), Some("victim"));
     }
 
@@ -390,7 +435,7 @@ mod tests {
         cache: &mut TokenCache,
         now: i64,
     ) -> (bool, bool, bool) {
-        let d = rules.decide(token.as_bytes(), cache, now);
+        let d = rules.decide(token.as_bytes(), cache, Live::NONE, now);
         (d.cache_hit, d.shared_hit, d.verdict.is_ok())
     }
 
@@ -406,7 +451,7 @@ mod tests {
         assert_eq!(outcome(&rules, &token, c, 0), (true, true, true));
         assert_eq!(store.puts.get(), 1, "one verification, one store");
         // The shared entry carries the location's stored claims: a hit reads no JSON.
-        let hit = rules.decide(token.as_bytes(), c, 0).verdict.unwrap();
+        let hit = rules.decide(token.as_bytes(), c, Live::NONE, 0).verdict.unwrap();
         assert_eq!(sent(&hit), [("X-email", "a@b")]);
         assert_eq!(hit.token.claims.stored("email"), Some(Some("a@b")));
         // credentialflow_cache_size 0 turns caching off, the shared level's included.
@@ -444,13 +489,16 @@ mod tests {
         // A new worker for every request: its own cache is empty, so the shared one answers.
         let store = std::rc::Rc::new(InMemorySharedTokens::new(64));
         let id = rules.cache_id;
-        assert!(rules.decide(other.as_bytes(), &mut worker(&store, 8), 0).verdict.is_ok());
-        let other_record = rules.decide(other.as_bytes(), &mut worker(&store, 8), 0);
+        assert!(rules
+            .decide(other.as_bytes(), &mut worker(&store, 8), Live::NONE, 0)
+            .verdict
+            .is_ok());
+        let other_record = rules.decide(other.as_bytes(), &mut worker(&store, 8), Live::NONE, 0);
         assert!(other_record.shared_hit);
         let other_record = other_record.verdict.unwrap().token.claims.record().to_vec();
         // Another token's record under this token's key: not served, verified instead.
         store.overwrite(id, token.as_bytes(), 0, &other_record);
-        let d = rules.decide(token.as_bytes(), &mut worker(&store, 8), 0);
+        let d = rules.decide(token.as_bytes(), &mut worker(&store, 8), Live::NONE, 0);
         assert!(!d.cache_hit && d.verdict.unwrap().token.claims.sub() == Some("s"));
         // Damaged bytes and unknown algorithms: not served.
         let good = store.get(id, token.as_bytes(), 0).unwrap();
@@ -482,14 +530,14 @@ mod tests {
         assert_eq!(outcome(&rules, &token, &mut caches[1], 99), (true, true, true));
         // The store keeps it (the in-memory one never expires entries): the cache refuses it.
         assert_eq!(store.len(), 1);
-        let d = rules.decide(token.as_bytes(), &mut worker(&store, 8), 100);
+        let d = rules.decide(token.as_bytes(), &mut worker(&store, 8), Live::NONE, 100);
         assert!(!d.cache_hit && !d.shared_hit);
         assert_eq!(d.verdict.err(), Some(Rejection::Expired));
         assert_eq!(store.puts.get(), 1, "verified again at exp: not stored");
         // Without exp: verified, never stored.
         let no_exp = forwarding(&verifier(), &[], &["sub"]);
         assert!(no_exp
-            .decide(hs256(r#"{"sub":"s"}"#).as_bytes(), &mut caches[0], 0)
+            .decide(hs256(r#"{"sub":"s"}"#).as_bytes(), &mut caches[0], Live::NONE, 0)
             .verdict
             .is_ok());
         assert_eq!(store.puts.get(), 1);
@@ -501,7 +549,8 @@ mod tests {
         let rules = forwarding(&verifier(), &["sub", "email"], &[]);
         let mut cache = TokenCache::new(8);
         for _miss_then_hit in 0..2 {
-            let accepted = rules.decide(token.as_bytes(), &mut cache, 0).verdict.unwrap();
+            let accepted =
+                rules.decide(token.as_bytes(), &mut cache, Live::NONE, 0).verdict.unwrap();
             assert_eq!(sent(&accepted), [("X-email", "a@b")]);
             let withheld: Vec<_> = accepted.withheld.iter().map(|f| &*f.claim).collect();
             assert_eq!(withheld, ["sub"]);

@@ -89,6 +89,9 @@ struct RawClaims<'a> {
     jti: Option<JsonStr<'a>>,
     #[serde(default, borrow, deserialize_with = "present_text")]
     scope: Option<JsonStr<'a>>,
+    /// RFC 9068 §2.2: the client the token was issued to (revocation by client reads it).
+    #[serde(default, borrow, deserialize_with = "present_text")]
+    client_id: Option<JsonStr<'a>>,
     #[serde(default, borrow, deserialize_with = "audience")]
     aud: Option<Vec<JsonStr<'a>>>,
 }
@@ -97,21 +100,23 @@ struct RawClaims<'a> {
 const EXP: u32 = 0;
 const NBF: u32 = 1;
 const IAT: u32 = 2;
-/// Text fields, in record order: `iss`, `sub`, `jti`, `scope`, then the header's `kid`, `typ`.
+/// Text fields, in record order: `iss`, `sub`, `jti`, `scope`, the header's `kid`, `typ`,
+/// then `client_id`.
 const ISS: usize = 0;
 const SUB: usize = 1;
 const JTI: usize = 2;
 const SCOPE: usize = 3;
 const KID: usize = 4;
 const TYP: usize = 5;
+const CLIENT_ID: usize = 6;
 /// Fixed text fields before the audiences.
-const FIXED: usize = 6;
+const FIXED: usize = 7;
 /// The bit of text field `i` is `TEXT_BIT + i`; `aud` itself follows them.
 const TEXT_BIT: u32 = 3;
 const AUD: u32 = TEXT_BIT + FIXED as u32;
 
 /// The typed registered claims and their presence bits.
-const REGISTERED: [(&str, u32); 8] = [
+const REGISTERED: [(&str, u32); 9] = [
     ("exp", EXP),
     ("nbf", NBF),
     ("iat", IAT),
@@ -119,6 +124,7 @@ const REGISTERED: [(&str, u32); 8] = [
     ("sub", TEXT_BIT + SUB as u32),
     ("jti", TEXT_BIT + JTI as u32),
     ("scope", TEXT_BIT + SCOPE as u32),
+    ("client_id", TEXT_BIT + CLIENT_ID as u32),
     ("aud", AUD),
 ];
 
@@ -323,7 +329,15 @@ impl Claims {
         fn text<'a>(t: &'a Option<JsonStr<'_>>) -> Option<&'a str> {
             t.as_ref().map(|t| &*t.0)
         }
-        let texts = [text(&raw.iss), text(&raw.sub), text(&raw.jti), text(&raw.scope), kid, typ];
+        let texts = [
+            text(&raw.iss),
+            text(&raw.sub),
+            text(&raw.jti),
+            text(&raw.scope),
+            kid,
+            typ,
+            text(&raw.client_id),
+        ];
         let audiences = raw.aud.as_ref().map(|list| list.iter().map(|t| &*t.0));
         build([raw.exp, raw.nbf, raw.iat], texts, audiences, &[], token)
     }
@@ -332,7 +346,7 @@ impl Claims {
     /// claims a location reads on every request, so that a cache hit needs no JSON.
     pub fn with_stored(&self, extras: &[StoredClaim<'_>]) -> Result<Claims, Rejection> {
         let dates = [self.exp(), self.nbf(), self.iat()];
-        let texts = [ISS, SUB, JTI, SCOPE, KID, TYP].map(|field| self.text(field));
+        let texts = [ISS, SUB, JTI, SCOPE, KID, TYP, CLIENT_ID].map(|field| self.text(field));
         build(dates, texts, self.audiences(), extras, self.token())
     }
 
@@ -503,6 +517,21 @@ impl Claims {
     /// `scope`, the space-separated string of RFC 8693 §4.2 / RFC 9068.
     pub fn scope(&self) -> Option<&str> {
         self.text(SCOPE)
+    }
+
+    /// `client_id` (RFC 9068 §2.2).
+    pub fn client_id(&self) -> Option<&str> {
+        self.text(CLIENT_ID)
+    }
+
+    /// `client_id` as bytes.
+    pub fn client_id_bytes(&self) -> Option<&[u8]> {
+        self.text_bytes(CLIENT_ID)
+    }
+
+    /// The header's `kid` as bytes.
+    pub fn kid_bytes(&self) -> Option<&[u8]> {
+        self.text_bytes(KID)
     }
 
     /// The header's `kid`.

@@ -1,65 +1,67 @@
-//! Revocation lists: a file of `jti <value>` / `sub <value>` lines, watched like every file
-//! workers re-read ([`crate::watched`]): reloaded when it changes and on every check while it
-//! fails, the last good list in force meanwhile.
+//! The revocation file: lines as [`super`] describes them, `#` comments and blank lines
+//! ignored, watched like every file workers re-read ([`crate::watched`]): reloaded when it
+//! changes and on every check while it fails, the last good list in force meanwhile.
 
-use std::collections::HashSet;
-
+use super::{LineError, Revocation, RevocationSet};
+use crate::fingerprint::content_id;
 use crate::jose::claims::Claims;
 use crate::watched::{Contents, Watched};
 
-/// A parsed revocation list.
+/// A parsed revocation file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RevocationList {
-    jti: HashSet<Box<[u8]>>,
-    sub: HashSet<Box<[u8]>>,
+    entries: Vec<Revocation>,
+    /// A fingerprint of the file's bytes: whether the shared zone already holds this version.
+    id: u64,
 }
 
 /// A line of the revocation file that cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RevocationError {
-    /// The line is neither `jti <value>` nor `sub <value>`.
-    #[error("line {0}: expected \"jti <value>\" or \"sub <value>\"")]
-    BadLine(usize),
+    /// The line is not a revocation.
+    #[error("line {0}: {1}")]
+    BadLine(usize, LineError),
     /// The file cannot be read.
     #[error("cannot read: {0}")]
     Io(String),
 }
 
+impl std::error::Error for LineError {}
+
 impl RevocationList {
-    /// Parses the file's contents: `#` comments and blank lines are ignored; values are
-    /// compared byte for byte with the claim after JSON unescaping.
+    /// Parses the file's contents.
     pub fn parse(text: &[u8]) -> Result<RevocationList, RevocationError> {
-        let mut list = RevocationList::default();
+        let mut entries = Vec::new();
         for (index, line) in text.split(|&b| b == b'\n').enumerate() {
             let line = line.trim_ascii();
             if line.is_empty() || line.starts_with(b"#") {
                 continue;
             }
-            let split = line.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(line.len());
-            let (kind, value) = line.split_at(split);
-            let value = value.trim_ascii();
-            let set = match kind {
-                b"jti" => &mut list.jti,
-                b"sub" => &mut list.sub,
-                _ => return Err(RevocationError::BadLine(index + 1)),
-            };
-            if value.is_empty() {
-                return Err(RevocationError::BadLine(index + 1));
-            }
-            set.insert(value.into());
+            let revocation = Revocation::parse_line(line)
+                .map_err(|error| RevocationError::BadLine(index + 1, error))?;
+            entries.push(revocation);
         }
-        Ok(list)
+        Ok(RevocationList { entries, id: content_id([b"revocation file".as_slice(), text]) })
     }
 
-    /// Whether the token's `jti` or `sub` is revoked.
-    pub fn is_revoked(&self, claims: &Claims) -> bool {
-        claims.jti_bytes().is_some_and(|jti| self.jti.contains(jti))
-            || claims.sub_bytes().is_some_and(|sub| self.sub.contains(sub))
+    /// The revocations, in file order.
+    pub fn entries(&self) -> &[Revocation] {
+        &self.entries
     }
 
-    /// How many entries the list holds.
+    /// A fingerprint of the file's contents.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the list revokes a token with these claims at `now`.
+    pub fn is_revoked(&self, claims: &Claims, now: i64) -> bool {
+        self.entries.iter().collect::<RevocationSet>().is_revoked(claims, now)
+    }
+
+    /// How many lines it holds.
     pub fn len(&self) -> usize {
-        self.jti.len() + self.sub.len()
+        self.entries.len()
     }
 
     /// Whether the list is empty.
@@ -95,15 +97,17 @@ impl Contents for RevocationList {
 pub type RevocationSource = Watched<RevocationList>;
 
 impl Watched<RevocationList> {
-    /// Whether the current list revokes the token.
-    pub fn is_revoked(&self, claims: &Claims) -> bool {
-        self.current().is_revoked(claims)
+    /// Whether the current list revokes the token at `now`.
+    pub fn is_revoked(&self, claims: &Claims, now: i64) -> bool {
+        self.current().is_revoked(claims, now)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::io::{Error, ErrorKind};
+
+    use super::super::LineError;
     use std::path::{Path, PathBuf};
     use std::sync::{Arc, Mutex};
     use std::time::SystemTime;
@@ -173,16 +177,25 @@ mod tests {
     fn parses_and_matches_exactly() {
         let list = RevocationList::parse(b"# c\n\njti  abc \nsub user a\r\n").unwrap();
         assert_eq!(list.len(), 2);
-        assert!(list.is_revoked(&claims(Some("abc"), None)));
-        assert!(list.is_revoked(&claims(None, Some("user a"))));
-        assert!(!list.is_revoked(&claims(Some("ABC"), Some("user"))));
-        assert!(!list.is_revoked(&claims(None, None)));
+        assert!(list.is_revoked(&claims(Some("abc"), None), 0));
+        assert!(list.is_revoked(&claims(None, Some("user a")), 0));
+        assert!(!list.is_revoked(&claims(Some("ABC"), Some("user")), 0));
+        assert!(!list.is_revoked(&claims(None, None), 0));
     }
 
     #[test]
     fn rejects_bad_lines() {
-        assert_eq!(RevocationList::parse(b"jti a\nkid b\n"), Err(RevocationError::BadLine(2)));
-        assert_eq!(RevocationList::parse(b"jti\n"), Err(RevocationError::BadLine(1)));
+        let bad = |text: &[u8]| RevocationList::parse(text).err();
+        assert_eq!(
+            bad(b"jti a\niss b\n"),
+            Some(RevocationError::BadLine(2, LineError::UnknownKind))
+        );
+        assert_eq!(bad(b"jti\n"), Some(RevocationError::BadLine(1, LineError::NoValue)));
+        assert_eq!(
+            bad(b"jti a\nkid b\nclient_id c before=5\n"),
+            None,
+            "kid and client_id lines, and times, are part of the format"
+        );
     }
 
     #[test]
@@ -192,11 +205,11 @@ mod tests {
         assert_eq!(source.refresh(), Refresh::Unchanged);
         file.write(2, "jti one\nsub two\n");
         assert_eq!(source.refresh(), Refresh::Reloaded(2));
-        assert!(source.is_revoked(&claims(None, Some("two"))));
+        assert!(source.is_revoked(&claims(None, Some("two")), 0));
         file.write(3, "jti one\nbogus\n");
-        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
+        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2, _))));
         assert_eq!(source.refresh(), Refresh::Unchanged);
-        assert!(source.is_revoked(&claims(None, Some("two"))));
+        assert!(source.is_revoked(&claims(None, Some("two")), 0));
         file.set(Err(ErrorKind::NotFound), Err(ErrorKind::NotFound));
         assert!(
             matches!(source.refresh(), Refresh::Failed(RevocationError::Io(_))),
@@ -205,7 +218,7 @@ mod tests {
         assert_eq!(source.refresh(), Refresh::Unchanged, "still failing: reported once");
         file.write(4, "sub three\n");
         assert_eq!(source.refresh(), Refresh::Reloaded(1));
-        assert!(!source.is_revoked(&claims(None, Some("two"))));
+        assert!(!source.is_revoked(&claims(None, Some("two")), 0));
         file.set(Err(ErrorKind::NotFound), Err(ErrorKind::NotFound));
         assert!(RevocationSource::open(Box::new(file)).is_err());
     }
@@ -222,7 +235,7 @@ mod tests {
         assert_eq!(source.refresh(), Refresh::Unchanged, "reported once");
         file.set(Ok(version(2, 16)), Ok("jti one\nsub two\n"));
         assert_eq!(source.refresh(), Refresh::Reloaded(2));
-        assert!(source.is_revoked(&claims(None, Some("two"))));
+        assert!(source.is_revoked(&claims(None, Some("two")), 0));
     }
 
     #[test]
@@ -235,13 +248,13 @@ mod tests {
         assert_eq!(source.refresh(), Refresh::Unchanged);
         // Fixed, but malformed: a new error, reported.
         file.write(3, "jti one\nbogus\n");
-        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
+        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2, _))));
         assert_eq!(source.refresh(), Refresh::Unchanged);
         // Edited again and still broken at the same line: a new version, reported again.
         file.write(4, "jti one\nbogus again\n");
-        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2))));
+        assert!(matches!(source.refresh(), Refresh::Failed(RevocationError::BadLine(2, _))));
         assert_eq!(source.refresh(), Refresh::Unchanged);
-        assert!(source.is_revoked(&claims(Some("one"), None)), "the last good list holds");
+        assert!(source.is_revoked(&claims(Some("one"), None), 0), "the last good list holds");
     }
 
     #[test]

@@ -1,0 +1,243 @@
+//! Replay records in the zone: which tokens (issuer and `jti`) were used, each until its
+//! `exp` plus the leeway. A hash table of chained entries; the first use of a key inserts it
+//! under the slab lock, so two workers racing with one token cannot both win. A record is
+//! never evicted before it ends: when the slab has no room, ended records are swept and the
+//! insert tried again; failing that the token is refused ([`FirstUse::Unavailable`], 503).
+//!
+//! Memory: one slab allocation per record, 32 bytes of header plus the key (8 bytes, the
+//! issuer, the `jti`), rounded up by the slab to a power of two (a 30-byte issuer and a
+//! 36-byte UUID `jti` take 128 bytes).
+
+use core::alloc::Layout;
+use core::ptr::{self, NonNull};
+use std::hash::BuildHasher;
+
+use credentialflow_core::replay::{record_hash, FirstUse, ReplayStore};
+use ngx::allocator::{AllocError, Allocator};
+use ngx::core::slab::LockedSlabPool;
+use ngx::core::SlabPool;
+use ngx::ffi::{NGX_LOG_ALERT, NGX_LOG_ERR};
+
+/// Zone bytes per bucket (a record takes about 128 bytes).
+const BYTES_PER_BUCKET: usize = 1024;
+/// "full" is logged at most once in this many seconds.
+const FULL_LOG_INTERVAL: i64 = 60;
+
+/// The replay table's header, in the zone's root.
+#[repr(C)]
+pub struct ReplayTable {
+    seed: u64,
+    buckets: *mut *mut Record,
+    bucket_mask: usize,
+    len: usize,
+    writing: usize,
+    full_logged_at: i64,
+}
+
+#[repr(C)]
+struct Record {
+    next: *mut Record,
+    hash: u64,
+    until: i64,
+    key_len: usize,
+}
+
+impl ReplayTable {
+    /// A table sized for a zone of `zone_size` bytes, its buckets allocated in `slab`.
+    pub fn new(slab: &SlabPool, zone_size: usize) -> Result<ReplayTable, AllocError> {
+        let count = (zone_size / BYTES_PER_BUCKET).next_power_of_two().max(64);
+        let layout = Layout::array::<*mut Record>(count).map_err(|_| AllocError)?;
+        // Zeroed: every bucket starts empty.
+        let buckets = slab.allocate_zeroed(layout)?;
+        Ok(ReplayTable {
+            seed: std::collections::hash_map::RandomState::new().hash_one(zone_size ^ 0x5eed),
+            buckets: buckets.as_ptr().cast(),
+            bucket_mask: count - 1,
+            len: 0,
+            writing: 0,
+            full_logged_at: i64::MIN,
+        })
+    }
+
+    fn bucket(&mut self, hash: u64) -> *mut *mut Record {
+        self.buckets.wrapping_add(hash as usize & self.bucket_mask)
+    }
+
+    fn reset(&mut self) {
+        for at in 0..=self.bucket_mask {
+            // SAFETY: `at` is within the bucket array; the lock is held.
+            unsafe { self.buckets.add(at).write(ptr::null_mut()) };
+        }
+        self.len = 0;
+        self.writing = 0;
+    }
+
+    /// Walks one bucket's chain: frees ended records, and says whether `key` has a live one.
+    ///
+    /// # Safety
+    /// The lock is held and the table consistent.
+    unsafe fn scan(
+        &mut self,
+        slab: &impl Allocator,
+        bucket: *mut *mut Record,
+        key: Option<(u64, &[u8])>,
+        now: i64,
+    ) -> bool {
+        let mut link = bucket;
+        let mut found = false;
+        // SAFETY: links are the bucket or a record's `next`; records are live allocations;
+        // at most `len` are walked.
+        unsafe {
+            for _ in 0..=self.len {
+                let record = *link;
+                let Some(r) = record.as_ref() else { break };
+                if r.until < now {
+                    *link = r.next;
+                    free(record, slab);
+                    self.len = self.len.saturating_sub(1);
+                    continue;
+                }
+                if key.is_some_and(|(hash, key)| r.hash == hash && key_of(record) == key) {
+                    found = true;
+                }
+                link = &raw mut (*record).next;
+            }
+        }
+        found
+    }
+
+    /// Frees every ended record.
+    ///
+    /// # Safety
+    /// As for `scan`.
+    unsafe fn sweep(&mut self, slab: &impl Allocator, now: i64) {
+        for at in 0..=self.bucket_mask {
+            // SAFETY: `at` is within the bucket array; forwarded.
+            unsafe { self.scan(slab, self.buckets.add(at), None, now) };
+        }
+    }
+}
+
+/// The key after `record`'s header.
+///
+/// # Safety
+/// `record` is live; the lock is held; the slice is not kept past it.
+unsafe fn key_of<'a>(record: *const Record) -> &'a [u8] {
+    // SAFETY: `first_use` wrote `key_len` bytes after the header.
+    unsafe {
+        std::slice::from_raw_parts(record.cast::<u8>().add(size_of::<Record>()), (*record).key_len)
+    }
+}
+
+/// # Safety
+/// `record` is live and unlinked; the lock is held.
+unsafe fn free(record: *mut Record, slab: &impl Allocator) {
+    // SAFETY: allocated with this layout by `first_use`.
+    unsafe {
+        let size = size_of::<Record>() + (*record).key_len;
+        if let (Ok(layout), Some(at)) =
+            (Layout::from_size_align(size, align_of::<Record>()), NonNull::new(record.cast::<u8>()))
+        {
+            slab.deallocate(at, layout);
+        }
+    }
+}
+
+/// A worker's handle on the replay table.
+pub struct ShmReplay {
+    table: NonNull<ReplayTable>,
+    slab: SlabPool,
+}
+
+impl ShmReplay {
+    /// # Safety
+    /// `table` is in `slab`, mapped for the handle's lifetime.
+    pub unsafe fn new(table: NonNull<ReplayTable>, slab: SlabPool) -> ShmReplay {
+        ShmReplay { table, slab }
+    }
+
+    fn locked<T>(&self, f: impl FnOnce(&mut ReplayTable, &LockedSlabPool) -> T) -> T {
+        let slab = self.slab.lock();
+        // SAFETY: the slab lock makes this the only reference to the table in any process.
+        let table = unsafe { &mut *self.table.as_ptr() };
+        let torn = table.writing != 0;
+        if torn {
+            table.reset();
+        }
+        let result = f(table, &slab);
+        drop(slab);
+        if torn {
+            super::log(
+                NGX_LOG_ALERT,
+                "a worker died while recording a used token; the replay records were emptied",
+            );
+        }
+        result
+    }
+}
+
+/// What a first use found worth logging once the lock is released.
+enum Outcome {
+    Use(FirstUse),
+    FullLogged(usize),
+}
+
+impl ReplayStore for ShmReplay {
+    fn first_use(&self, key: &[u8], until: i64, now: i64) -> FirstUse {
+        // SAFETY: the seed is written once, before any worker exists.
+        let seed = unsafe { (*self.table.as_ptr()).seed };
+        let hash = record_hash(seed, key);
+        let Some(size) = size_of::<Record>().checked_add(key.len()) else {
+            return FirstUse::Unavailable;
+        };
+        let Ok(layout) = Layout::from_size_align(size, align_of::<Record>()) else {
+            return FirstUse::Unavailable;
+        };
+        let outcome = self.locked(|table, slab| {
+            table.writing = 1;
+            let bucket = table.bucket(hash);
+            // SAFETY: the lock is held and the table consistent.
+            if unsafe { table.scan(slab, bucket, Some((hash, key)), now) } {
+                table.writing = 0;
+                return Outcome::Use(FirstUse::Replayed);
+            }
+            let memory = slab.allocate(layout).or_else(|AllocError| {
+                // SAFETY: as above.
+                unsafe { table.sweep(slab, now) };
+                slab.allocate(layout)
+            });
+            let Ok(memory) = memory else {
+                table.writing = 0;
+                if now.saturating_sub(table.full_logged_at) >= FULL_LOG_INTERVAL {
+                    table.full_logged_at = now;
+                    return Outcome::FullLogged(table.len);
+                }
+                return Outcome::Use(FirstUse::Unavailable);
+            };
+            let record = memory.as_ptr().cast::<Record>();
+            // SAFETY: a fresh allocation of `size` bytes aligned for Record, written in full
+            // before it is linked at the head of its bucket.
+            unsafe {
+                record.write(Record { next: *bucket, hash, until, key_len: key.len() });
+                let body = record.cast::<u8>().add(size_of::<Record>());
+                ptr::copy_nonoverlapping(key.as_ptr(), body, key.len());
+                *bucket = record;
+            }
+            table.len += 1;
+            table.writing = 0;
+            Outcome::Use(FirstUse::First)
+        });
+        match outcome {
+            Outcome::Use(first_use) => first_use,
+            Outcome::FullLogged(len) => {
+                let message = format!(
+                    "has no room for another replay record ({len} unexpired): tokens at \
+                     locations with replay protection are refused with 503 until records end \
+                     (a larger \"credentialflow_zone\" holds more)"
+                );
+                super::log(NGX_LOG_ERR, &message);
+                FirstUse::Unavailable
+            }
+        }
+    }
+}

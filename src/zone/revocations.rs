@@ -12,8 +12,8 @@
 //! after appending them to the file. An entry whose `until` has passed is removed by the
 //! next sweep (at most once a minute, by whichever worker's timer gets there first).
 //!
-//! Memory: one slab allocation per entry, 56 bytes of header plus the value, rounded up by
-//! the slab to a power of two (a 20-byte `jti` takes 128 bytes).
+//! Memory: one slab allocation per entry, 48 bytes of header plus the value, rounded up by
+//! the slab to a power of two (a 36-byte UUID `jti` takes 128 bytes).
 
 use core::alloc::Layout;
 use core::ptr::{self, NonNull};

@@ -86,6 +86,7 @@ declare -A PEER_SO PEER_SNIPPET PEER_ALG
 all=(plain plain-longtoken)
 for alg in "${ALGS[@]}"; do all+=("$alg-hit" "$alg-cold" "$alg-rotate"); done
 all+=(jwks forward scope ES256-2w-shared ES256-2w-cold issue-ES256 issue-EdDSA)
+all+=(HS256-revoked10k HS256-replay HS256-noreplay)
 for spec in "${peers[@]}"; do
     name=${spec%%=*}
     rest=${spec#*=}
@@ -225,7 +226,7 @@ mint_pool() { # ALG COUNT OUT
 # (both on CPU 0).
 scenario() {
     local name=$1 alg kind common
-    load="$MODULE" cache="" srv="" loc="" mode=token tokens="" workers=1
+    load="$MODULE" cache="" zone="" srv="" loc="" mode=token tokens="" workers=1
     alg=${name%%-*}
     kind=${name#*-}
     common() {
@@ -251,6 +252,18 @@ scenario() {
             # The same two workers and pool with caching off: every request verifies.
             workers=2 cache=0 loc=$(common ES256) mode=pool
             tokens="$work/tokens/ES256-2w-pool.txt" ;;
+        HS256-revoked10k)
+            # HS256-hit with 10,000 revocations in force (jti, kid, sub and client_id lines):
+            # the cost of the revocation check on a cache hit.
+            cache=10000 tokens="$work/tokens/HS256.jwt"
+            loc="$(common HS256) credentialflow_revocation_file $work/revoked10k.txt;" ;;
+        HS256-replay|HS256-noreplay)
+            # Every request a token never seen before (a pool larger than a run sends): with
+            # replay protection, one record written to the zone per request; without, the
+            # same verifications and nothing written.
+            cache=10000 zone=64m mode=pool tokens="$work/tokens/HS256-once-pool.txt"
+            loc=$(common HS256)
+            [ "$name" = HS256-replay ] && loc="$loc credentialflow_replay_protection on;" ;;
         *-hit) cache=10000 loc=$(common "$alg") tokens="$work/tokens/$alg.jwt" ;;
         *-cold) cache=0 loc=$(common "$alg") tokens="$work/tokens/$alg.jwt" ;;
         *-rotate) cache=10000 loc=$(common "$alg") mode=pool tokens="$work/tokens/$alg-pool.txt" ;;
@@ -305,6 +318,7 @@ http {
     open_file_cache max=64 inactive=60s;
     open_file_cache_valid 60s;
     ${cache:+credentialflow_cache_size $cache;}
+    ${zone:+credentialflow_zone $zone;}
     server {
         listen 127.0.0.1:$port backlog=4096;
         root $run_dir/html;
@@ -599,6 +613,12 @@ for name in "${selected[@]}"; do
     case "$name" in
         *-rotate) mint_pool "${name%-rotate}" "$pool" "$work/tokens/${name%-rotate}-pool.txt" ;;
         ES256-2w-*) mint_pool ES256 3000 "$work/tokens/ES256-2w-pool.txt" ;;
+        HS256-*replay) mint_pool HS256 300000 "$work/tokens/HS256-once-pool.txt" ;;
+        HS256-revoked10k)
+            [ -s "$work/revoked10k.txt" ] || awk 'BEGIN {
+                for (i = 1; i <= 9997; i++) printf "jti revoked-%08d until=4102444800\n", i
+                print "kid retired-key"; print "sub former-user before=1700000000"
+                print "client_id retired-client" }' >"$work/revoked10k.txt" ;;
     esac
 done
 

@@ -98,7 +98,9 @@ fn check(r: &mut Request) -> Status {
             None => HTTPStatus::INTERNAL_SERVER_ERROR.into(),
         },
         Err(rejection) => {
-            if headers::set_challenge(r, &location, rejection).is_none() {
+            if rejection.has_challenge()
+                && headers::set_challenge(r, &location, rejection).is_none()
+            {
                 return HTTPStatus::INTERNAL_SERVER_ERROR.into();
             }
             HTTPStatus(rejection.http_status().into()).into()

@@ -142,6 +142,13 @@ fn refresh_all<T: Contents>(
 unsafe extern "C" fn tick(event: *mut ngx_event_t) {
     // SAFETY: nginx passes our timer event, whose log is the cycle's.
     let log = unsafe { (*event).log };
+    // SAFETY: reading nginx's process-state flags in its own worker.
+    let stopping = unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 };
+    if stopping {
+        // An old worker finishing its requests after a reload leaves the zone to the new
+        // configuration's workers: loading its own files again would undo theirs.
+        return;
+    }
     guarded(log, "the file watch timer", (), || {
         SOURCES.with_borrow(|files| {
             refresh_all(log, files, ("revocation file", "entries", "list"));
@@ -151,10 +158,6 @@ unsafe extern "C" fn tick(event: *mut ngx_event_t) {
             refresh_all(log, files, ("client registry", "clients", "registry"))
         });
     });
-    // SAFETY: reading nginx's process-state flags in its own worker.
-    let stopping = unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 };
-    if !stopping {
-        // SAFETY: re-arming our own timer on the worker's thread.
-        unsafe { ngx_add_timer(event, INTERVAL_MS as _) };
-    }
+    // SAFETY: re-arming our own timer on the worker's thread.
+    unsafe { ngx_add_timer(event, INTERVAL_MS as _) };
 }

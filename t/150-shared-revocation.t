@@ -133,3 +133,33 @@ hello
  # Both workers served the token from a cache before the revocation, and both refused it
  # after: 20 lines of 200, then 20 of 401, two pids in each part.
  qr/\A(?=(?:\d+ 200 \S+\n){20}(?:\d+ 401 \S+\n){20}\z)(?=.*^(\d+) 200 .*^(?!\1 )\d+ 200 )(?=.*^(\d+) 401 .*^(?!\2 )\d+ 401 )(?=.*^\d+ 200 (?:hit|shared)$)(?=.*^\d+ 401 (?:hit|shared)$)/ms]
+
+
+
+=== TEST 3: revocations that do not fit in the zone refuse every token with 503 (fail closed) and say why
+--- http_config
+    credentialflow_zone 32k;
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_revocation_file html/revoked.txt;
+        add_header X-Status "[$credentialflow_status]" always;
+        root html;
+    }
+    location = /error.log {
+        root logs;
+    }
+--- user_files eval
+[["api/hello.txt", "hello\n"],
+ ["revoked.txt", CORE::join("", map { sprintf("jti revoked-%06d\n", $_) } 1 .. 3000)]]
+--- request eval
+["GET /api/hello.txt", "GET /error.log"]
+--- more_headers eval
+["Authorization: Bearer $ENV{TEST_NGINX_TOKEN_EVE}", ""]
+--- error_code eval
+[503, 200]
+--- response_headers eval
+["X-Status: [unavailable]\nWWW-Authenticate:", ""]
+--- response_body_like eval
+[qr/503/, qr/revocation file "[^"]*revoked\.txt" \(3000 entries\) does not fit in the zone/]

@@ -365,8 +365,9 @@ impl ShmRevocations {
                 }
             }
             if let Some(index) = file {
-                // A failed load records no version: the next tick tries again.
-                table.loaded[index] = if result.is_ok() { version } else { 0 };
+                // A version that did not fit is not tried again (nor reported again) by every
+                // worker on every tick: the incomplete bit stays until a new version loads.
+                table.loaded[index] = version;
             }
             match result {
                 Ok(_) => table.incomplete.fetch_and(!bit, Ordering::Release),

@@ -109,6 +109,12 @@ impl Rejection {
         }
     }
 
+    /// Whether the answer carries a `WWW-Authenticate` challenge: every refusal of the
+    /// credential does; a 503 for unavailable state does not (no credential would do better).
+    pub fn has_challenge(self) -> bool {
+        self != Rejection::Unavailable
+    }
+
     /// The RFC 6750 error code for the challenge.
     pub fn challenge_error(self) -> ChallengeError {
         match self {

@@ -13,8 +13,9 @@ use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
 use rsa::traits::PublicKeyParts;
 use serde_json::{json, Map, Value};
 
-use crate::der::{self, KeyKind};
 use crate::error::CliError;
+use credentialflow_core::jose::der::{self, KeyKind};
+use credentialflow_core::jose::keys::private::{parse_private_pem, PrivateKeyError};
 
 /// RSA sizes keygen offers; both backends sign with 2048 to 4096 bits.
 pub const RSA_BITS: [usize; 3] = [2048, 3072, 4096];
@@ -92,7 +93,7 @@ pub fn generate(alg: Algorithm, rsa_bits: usize) -> Result<GeneratedKey, CliErro
             let mut seed = [0u8; 32];
             rng.fill(&mut seed).map_err(random_failed)?;
             let private_pkcs8 =
-                der::pkcs8(der::OID_ED25519, None, &der::tlv(der::OCTET_STRING, &seed));
+                der::pkcs8(der::OID_ED25519, None, &der::tlv(der::TAG_OCTET_STRING, &seed));
             seed.fill(0);
             let public = public_key(alg, EncodingKey::from_ed_der(&private_pkcs8), "Ed25519")?;
             let public = public.as_slice();
@@ -176,49 +177,25 @@ pub fn load_signing_key(path: &Path, alg: Algorithm) -> Result<SigningKey, CliEr
         return prepare(EncodingKey::from_secret(&bytes), alg, &shown);
     }
 
-    let blocks = pem::parse_many(&bytes)
-        .map_err(|e| CliError::failed(format!("{shown} is not a PEM file: {e}")))?;
-    if blocks.is_empty() {
+    let curve = match alg {
+        Algorithm::ES256 => Some(KeyKind::P256),
+        Algorithm::ES384 => Some(KeyKind::P384),
+        _ => None,
+    };
+    let private = parse_private_pem(&bytes, curve).map_err(|e| {
+        let hint = match e {
+            PrivateKeyError::NotPem => " (for HS* algorithms the key file is the raw secret)",
+            _ => "",
+        };
+        CliError::failed(format!("{shown}: {e}{hint}"))
+    })?;
+    if !kind_fits(private.kind, alg) {
         return Err(CliError::failed(format!(
-            "{shown} is not a PEM file (for HS* algorithms the key file is the raw secret)"
+            "{shown} holds {}, which cannot sign {alg:?}",
+            private.kind.describe()
         )));
     }
-    // Skips e.g. the "EC PARAMETERS" block `openssl ecparam -genkey` puts first.
-    let block = blocks.iter().find(|b| b.tag().ends_with("PRIVATE KEY")).ok_or_else(|| {
-        let tags: Vec<&str> = blocks.iter().map(pem::Pem::tag).collect();
-        CliError::failed(format!(
-            "{shown} holds no private key (found: {}); mint signs with a private key",
-            tags.join(", ")
-        ))
-    })?;
-    let der = block.contents();
-    let wrong_kind = |kind: KeyKind| {
-        CliError::failed(format!("{shown} holds {}, which cannot sign {alg:?}", kind.describe()))
-    };
-    let key = match block.tag() {
-        "PRIVATE KEY" => {
-            let kind = der::pkcs8_key_kind(der)
-                .ok_or_else(|| CliError::failed(format!("{shown}: malformed PKCS#8 key")))?;
-            if !kind_fits(kind, alg) {
-                return Err(wrong_kind(kind));
-            }
-            match alg.family() {
-                AlgorithmFamily::Rsa => EncodingKey::from_rsa_der(der),
-                AlgorithmFamily::Ec => EncodingKey::from_ec_der(der),
-                _ => EncodingKey::from_ed_der(der),
-            }
-        }
-        "RSA PRIVATE KEY" if alg.family() == AlgorithmFamily::Rsa => EncodingKey::from_rsa_der(der),
-        "RSA PRIVATE KEY" => return Err(wrong_kind(KeyKind::Rsa)),
-        "EC PRIVATE KEY" => EncodingKey::from_ec_der(&sec1_to_pkcs8(der, alg, &shown)?),
-        "ENCRYPTED PRIVATE KEY" => {
-            return Err(CliError::failed(format!(
-                "{shown} is encrypted; decrypt it first (openssl pkcs8 -in KEY -out PLAIN)"
-            )));
-        }
-        other => return Err(CliError::failed(format!("{shown}: unsupported PEM type {other:?}"))),
-    };
-    prepare(key, alg, &shown)
+    prepare(private.key, alg, &shown)
 }
 
 /// Parses the key once, so a bad key is reported as such rather than as a signing failure.
@@ -240,36 +217,6 @@ fn kind_fits(kind: KeyKind, alg: Algorithm) -> bool {
         }
         AlgorithmFamily::Ed => kind == KeyKind::Ed25519,
         AlgorithmFamily::Hmac => false,
-    }
-}
-
-/// Wraps a SEC1 `ECPrivateKey` in PKCS#8, which is all the backends (and jsonwebtoken) read.
-fn sec1_to_pkcs8(
-    sec1: &[u8],
-    alg: Algorithm,
-    shown: &dyn std::fmt::Display,
-) -> Result<Vec<u8>, CliError> {
-    let expected = match alg {
-        Algorithm::ES256 => KeyKind::P256,
-        Algorithm::ES384 => KeyKind::P384,
-        _ => {
-            return Err(CliError::failed(format!(
-                "{shown} holds an EC key, which cannot sign {alg:?}"
-            )));
-        }
-    };
-    match der::sec1_curve(sec1) {
-        None => Err(CliError::failed(format!("{shown}: malformed EC PRIVATE KEY"))),
-        Some(Some(kind)) if kind != expected => Err(CliError::failed(format!(
-            "{shown} holds {}, which cannot sign {alg:?}",
-            kind.describe()
-        ))),
-        // Without named parameters the key is taken to be on --alg's curve; the backend checks the
-        // embedded public key against the private scalar, so a wrong guess fails loudly.
-        Some(_) => {
-            let curve = if expected == KeyKind::P256 { der::OID_P256 } else { der::OID_P384 };
-            Ok(der::pkcs8(der::OID_EC_PUBLIC_KEY, Some(curve), sec1))
-        }
     }
 }
 
@@ -337,11 +284,11 @@ mod tests {
         setup();
         let signing = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(signing, &SystemRandom::new()).expect("keygen");
-        let mut outer = der::Reader::new(pkcs8.as_ref());
-        let mut fields = der::Reader::new(outer.read(der::SEQUENCE).expect("PKCS#8"));
-        fields.read(der::INTEGER).expect("version");
-        fields.read(der::SEQUENCE).expect("algorithm");
-        let sec1 = fields.read(der::OCTET_STRING).expect("ECPrivateKey");
+        let mut outer = der::DerReader::new(pkcs8.as_ref());
+        let mut fields = der::DerReader::new(outer.read(der::TAG_SEQUENCE).expect("PKCS#8"));
+        fields.read(der::TAG_INTEGER).expect("version");
+        fields.read(der::TAG_SEQUENCE).expect("algorithm");
+        let sec1 = fields.read(der::TAG_OCTET_STRING).expect("ECPrivateKey");
         let pem = pem_text("EC PRIVATE KEY", sec1);
         let key = load_signing_key(file_with(pem.as_bytes()).path(), Algorithm::ES256)
             .expect("a SEC1 key loads");
@@ -357,7 +304,7 @@ mod tests {
         assert!(load_error(b"not pem", Algorithm::RS256).contains("not a PEM file"));
         let spki = der::spki(der::OID_ED25519, None, &[1; 32]);
         let public = pem_text("PUBLIC KEY", &spki);
-        assert!(load_error(public.as_bytes(), Algorithm::EdDSA).contains("no private key"));
+        assert!(load_error(public.as_bytes(), Algorithm::EdDSA).contains("holds a public key"));
         let encrypted = pem_text("ENCRYPTED PRIVATE KEY", &[0x30, 0]);
         assert!(load_error(encrypted.as_bytes(), Algorithm::RS256).contains("encrypted"));
         let garbage = pem_text("PRIVATE KEY", &[0x30, 0x03, 0x02, 0x01, 0x00]);

@@ -3,7 +3,6 @@
 
 mod cli;
 mod client;
-mod der;
 mod duration;
 mod error;
 mod inspect;

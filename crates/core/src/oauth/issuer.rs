@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use serde_json::{json, Value};
 
 use super::grant::{Grant, CLIENT_CREDENTIALS};
@@ -12,7 +12,8 @@ use crate::jose::alg::{Algorithm, AlgorithmSet, KeyFamily};
 use crate::jose::b64;
 use crate::jose::crypto::backend::digest;
 use crate::jose::crypto::backend::rand::{SecureRandom, SystemRandom};
-use crate::jose::der::{bit_length, rsa_modulus_bits, DerReader, TAG_SEQUENCE};
+use crate::jose::der::{rsa_modulus_bits, DerReader, KeyKind, TAG_SEQUENCE};
+use crate::jose::keys::private::{parse_private_pem, PrivateKeyError};
 use crate::jose::keys::{VerifyKey, MIN_RSA_BITS};
 use crate::jose::sign::{self, SignError, SigningKey};
 
@@ -22,14 +23,11 @@ pub enum IssuerKeyError {
     /// A public key or certificate: the issuer needs the private key.
     #[error("holds a public key or certificate; the issuer signs with a private key")]
     PublicKey,
-    /// An encrypted PKCS#8 file.
-    #[error("the private key is encrypted; decrypt it first (openssl pkcs8 -in KEY -out PLAIN)")]
-    Encrypted,
-    /// A SEC1 `EC PRIVATE KEY`: convert it.
-    #[error("an \"EC PRIVATE KEY\" (SEC1) file; convert it to PKCS#8 with openssl pkcs8 -topk8 -nocrypt")]
-    Sec1,
-    /// Not a PEM private key of a supported type.
-    #[error("not a PEM private key (EC P-256, P-384, Ed25519 or RSA)")]
+    /// The file holds no private key the issuer can use (see [`PrivateKeyError`]).
+    #[error("{0} (the issuer signs with an EC P-256, P-384, Ed25519 or RSA private key)")]
+    Key(PrivateKeyError),
+    /// The key was read but cannot be prepared for signing.
+    #[error("the private key cannot be prepared for signing (EC P-256, P-384, Ed25519 or RSA)")]
     NotPrivateKey,
     /// An RSA key under [`MIN_RSA_BITS`].
     #[error("RSA key of {0} bits is too weak (at least {MIN_RSA_BITS} bits required)")]
@@ -70,14 +68,6 @@ impl std::fmt::Debug for IssuerKey {
     }
 }
 
-/// The label of the first PEM block.
-fn pem_label(text: &[u8]) -> Option<&[u8]> {
-    let start = text.windows(11).position(|w| w == b"-----BEGIN ")? + 11;
-    let rest = text.get(start..)?;
-    let len = rest.windows(5).position(|w| w == b"-----")?;
-    rest.get(..len)
-}
-
 fn family_name(family: KeyFamily) -> &'static str {
     match family {
         KeyFamily::Rsa => "an RSA key",
@@ -90,19 +80,22 @@ fn family_name(family: KeyFamily) -> &'static str {
 
 /// The key's family and its prepared signer for `alg` (or the family's default algorithm).
 fn signer(pem: &[u8], alg: Option<Algorithm>) -> Result<(KeyFamily, SigningKey), IssuerKeyError> {
-    let prepare = |alg: Algorithm, key: &EncodingKey| SigningKey::new(alg.to_jsonwebtoken(), key);
-    let (family, default, key) = if let Ok(key) = EncodingKey::from_rsa_pem(pem) {
-        (KeyFamily::Rsa, Algorithm::RS256, key)
-    } else if let Ok(key) = EncodingKey::from_ed_pem(pem) {
-        (KeyFamily::Ed25519, Algorithm::EdDSA, key)
-    } else if let Ok(key) = EncodingKey::from_ec_pem(pem) {
-        // The curve is whichever the backend accepts the key for.
-        match prepare(Algorithm::ES256, &key) {
-            Ok(_) => (KeyFamily::EcP256, Algorithm::ES256, key),
-            Err(_) => (KeyFamily::EcP384, Algorithm::ES384, key),
-        }
-    } else {
-        return Err(IssuerKeyError::NotPrivateKey);
+    // A SEC1 key that names no curve is taken to be on alg='s curve.
+    let curve = match alg {
+        Some(Algorithm::ES384) => Some(KeyKind::P384),
+        Some(Algorithm::ES256) => Some(KeyKind::P256),
+        _ => None,
+    };
+    let private = parse_private_pem(pem, curve).map_err(|e| match e {
+        PrivateKeyError::PublicKey => IssuerKeyError::PublicKey,
+        other => IssuerKeyError::Key(other),
+    })?;
+    let (family, default) = match private.kind {
+        KeyKind::Rsa => (KeyFamily::Rsa, Algorithm::RS256),
+        KeyKind::P256 => (KeyFamily::EcP256, Algorithm::ES256),
+        KeyKind::P384 => (KeyFamily::EcP384, Algorithm::ES384),
+        KeyKind::Ed25519 => (KeyFamily::Ed25519, Algorithm::EdDSA),
+        other => return Err(IssuerKeyError::Key(PrivateKeyError::Unsupported(other))),
     };
     let alg = alg.unwrap_or(default);
     if alg.family() == KeyFamily::Hmac {
@@ -111,22 +104,16 @@ fn signer(pem: &[u8], alg: Option<Algorithm>) -> Result<(KeyFamily, SigningKey),
     if alg.family() != family {
         return Err(IssuerKeyError::WrongAlgorithm(alg, family_name(family)));
     }
+    let signer = SigningKey::new(alg.to_jsonwebtoken(), &private.key)
+        .map_err(|_| IssuerKeyError::NotPrivateKey)?;
     if family == KeyFamily::Rsa {
-        let bits = rsa_private_bits(key.as_bytes()).ok_or(IssuerKeyError::NotPrivateKey)?;
+        let public = signer.public_key().ok_or(IssuerKeyError::NotPrivateKey)?;
+        let bits = rsa_modulus_bits(&public).ok_or(IssuerKeyError::NotPrivateKey)?;
         if bits < MIN_RSA_BITS {
             return Err(IssuerKeyError::WeakRsa(bits));
         }
     }
-    let signer = prepare(alg, &key).map_err(|_| IssuerKeyError::NotPrivateKey)?;
     Ok((family, signer))
-}
-
-/// The modulus size of a PKCS#1 `RSAPrivateKey` (version, then the modulus).
-fn rsa_private_bits(pkcs1: &[u8]) -> Option<usize> {
-    let mut outer = DerReader::new(pkcs1);
-    let mut fields = DerReader::new(outer.read(TAG_SEQUENCE)?);
-    fields.read(crate::jose::der::TAG_INTEGER)?;
-    Some(bit_length(fields.read_positive_integer()?))
 }
 
 /// The RSA modulus and exponent of a PKCS#1 `RSAPublicKey`.
@@ -201,15 +188,6 @@ impl IssuerKey {
         kid: Option<&str>,
         publish_only: bool,
     ) -> Result<IssuerKey, IssuerKeyError> {
-        match pem_label(pem) {
-            Some(b"PUBLIC KEY" | b"RSA PUBLIC KEY" | b"CERTIFICATE") => {
-                return Err(IssuerKeyError::PublicKey)
-            }
-            Some(b"ENCRYPTED PRIVATE KEY") => return Err(IssuerKeyError::Encrypted),
-            Some(b"EC PRIVATE KEY") => return Err(IssuerKeyError::Sec1),
-            Some(b"PRIVATE KEY" | b"RSA PRIVATE KEY") => {}
-            _ => return Err(IssuerKeyError::NotPrivateKey),
-        }
         if kid.is_some_and(|kid| {
             kid.is_empty()
                 || !kid.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
@@ -532,7 +510,7 @@ mod tests {
         let refused = |pem: &[u8], alg| IssuerKey::from_pem(pem, alg, None, false).unwrap_err();
         assert_eq!(refused(&fixture("p256-public.pem"), None), IssuerKeyError::PublicKey);
         assert_eq!(refused(&fixture("rsa2048-public.pem"), None), IssuerKeyError::PublicKey);
-        assert_eq!(refused(b"junk", None), IssuerKeyError::NotPrivateKey);
+        assert_eq!(refused(b"junk", None), IssuerKeyError::Key(PrivateKeyError::NotPem));
         let p256 = fixture("p256-private.pem");
         assert!(matches!(
             refused(&p256, Some(Algorithm::RS256)),

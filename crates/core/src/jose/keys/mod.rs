@@ -3,6 +3,7 @@
 
 mod jwks;
 mod pem;
+pub mod private;
 mod shape;
 
 use jsonwebtoken::DecodingKey;

@@ -267,6 +267,16 @@ mint VARS --alg RS256 "${rsa[@]}" "${valid[@]}" --header typ=at+jwt --iss https:
     --claim 'obj={"k":true}' --claim flag=true --claim 'greeting=hello world' \
     --claim userId=u-17 --claim Dup=1 --claim dUP=2
 
+# Identity-provider shapes (issue 12): nested roles (Keycloak), scp arrays and strings (Okta,
+# Entra ID), an azp, and a scp of a type no scope list has.
+mint KEYCLOAK --alg RS256 "${rsa[@]}" "${valid[@]}" --claim azp=web-app \
+    --claim 'realm_access={"roles":["offline_access","billing-admin"]}' \
+    --claim 'org={"id":7,"active":true,"eu":false,"name":"Acme","bad":"a\nb","none":null}'
+mint SCP_ARRAY --alg RS256 "${rsa[@]}" "${valid[@]}" --claim 'scp=["orders:read","profile"]'
+mint SCP_STRING --alg RS256 "${rsa[@]}" "${valid[@]}" --claim 'scp=orders:read profile'
+mint SCP_NUMBER --alg RS256 "${rsa[@]}" "${valid[@]}" --claim scp=7
+mint SCP_SPACED --alg RS256 "${rsa[@]}" "${valid[@]}" --claim 'scp=["orders:read profile"]'
+
 # Revocation (see revoked.txt) and subjects for rate limiting.
 mint REVOKED_JTI --alg RS256 "${rsa[@]}" --ttl 2h --sub bob --jti revoked-jti-1
 mint REVOKED_SUB --alg RS256 "${rsa[@]}" --ttl 2h --sub revoked-user --jti other-jti-1

@@ -5,9 +5,10 @@ use credentialflow_core::fingerprint;
 use credentialflow_core::Rejection;
 use ngx::core::Status;
 use ngx::ffi::{ngx_http_request_t, ngx_int_t, NGX_LOG_INFO};
-use ngx::http::{HTTPStatus, Request};
+use ngx::http::{HTTPStatus, Method, Request};
 use ngx::ngx_log_error;
 
+use crate::conf::ProtectedLocation;
 use crate::ffi_guard::guarded;
 use crate::headers;
 use crate::request_ctx;
@@ -57,14 +58,35 @@ fn check(r: &mut Request) -> Status {
         }
         None => {}
     }
+    if location.allow_preflight && is_cors_preflight(r) {
+        return Status::NGX_DECLINED;
+    }
     // What the decision asks for, read out of the context (which borrows `r`) before `r` is
     // changed: the forwarded headers, already built in the request pool, or the refusal.
     let outcome = match request_ctx::decide(r, &location) {
         None => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
         Some(ctx) => {
             let first = ctx.first_to_log();
-            match &ctx.verdict {
-                Ok(accepted) => {
+            // `credentialflow_require` reads variables, which may read this decision: it is
+            // checked once the decision is kept, and its refusal is kept beside it.
+            let refused_by_rule = match (&ctx.verdict, ctx.rule_refusal.get()) {
+                (Ok(_), None) => match unmet_requirement(r, &location) {
+                    Ok(refusal) => {
+                        ctx.rule_refusal.set(refusal);
+                        refusal
+                    }
+                    Err(()) => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
+                },
+                (_, refusal) => refusal,
+            };
+            match (&ctx.verdict, refused_by_rule) {
+                (Ok(_), Some(rejection)) => {
+                    if first {
+                        log_refusal(r, rejection, ctx.raw());
+                    }
+                    Err(rejection)
+                }
+                (Ok(accepted), None) => {
                     if first {
                         for withheld in &accepted.withheld {
                             ngx_log_error!(
@@ -82,7 +104,7 @@ fn check(r: &mut Request) -> Status {
                         None => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
                     }
                 }
-                Err(rejection) => {
+                (Err(rejection), _) => {
                     if first {
                         log_refusal(r, *rejection, ctx.raw());
                     }
@@ -106,6 +128,34 @@ fn check(r: &mut Request) -> Status {
             HTTPStatus(rejection.http_status().into()).into()
         }
     }
+}
+
+/// A CORS preflight (Fetch standard, "CORS-preflight request"): `OPTIONS` with `Origin` and
+/// `Access-Control-Request-Method`. Any other `OPTIONS` needs a token like every method.
+fn is_cors_preflight(r: &Request) -> bool {
+    if r.method() != Method::OPTIONS {
+        return false;
+    }
+    let (mut origin, mut method) = (false, false);
+    for (name, _) in r.headers_in_iterator() {
+        origin |= name.as_bytes().eq_ignore_ascii_case(b"origin");
+        method |= name.as_bytes().eq_ignore_ascii_case(b"access-control-request-method");
+    }
+    origin && method
+}
+
+/// The refusal of the first `credentialflow_require` line with a value that is empty or `0`;
+/// `Err` when a value cannot be evaluated (out of memory).
+fn unmet_requirement(r: &Request, location: &ProtectedLocation) -> Result<Option<Rejection>, ()> {
+    for requirement in &location.requirements {
+        for value in &requirement.values {
+            match value.evaluate(r).ok_or(())? {
+                b"" | b"0" => return Ok(Some(requirement.refusal)),
+                _ => {}
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// One `info` line per refused request: the reason and the token's fingerprint, never the token.

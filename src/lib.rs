@@ -4,6 +4,7 @@
 //! process hooks. Directives live in `conf/`, the access handler in `handler.rs`, variables in
 //! `variables.rs`; the decisions themselves are made by the `credentialflow-core` crate.
 
+mod complex_value;
 mod conf;
 mod disk_file;
 mod ffi_guard;

@@ -15,6 +15,7 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Request};
 
+use crate::complex_value::ComplexValue;
 use crate::conf::ProtectedLocation;
 use crate::{worker_state, Module};
 
@@ -32,6 +33,9 @@ pub struct RequestCtx {
     /// The accepted token, or why the request is refused. Variables read only an accepted
     /// token: nothing of a refused one reaches a header, a log line or a rate-limit key.
     pub verdict: Result<Accepted, Rejection>,
+    /// The refusal of a `credentialflow_require` line, once checked (the access handler
+    /// checks them after the decision is kept: their variables may read it).
+    pub rule_refusal: Cell<Option<Rejection>>,
     /// Set once the decision has been logged, so a second pass through the access phase
     /// (after an internal redirect) does not log it again.
     logged: Cell<bool>,
@@ -96,8 +100,20 @@ fn credential<'r>(r: &'r Request, header: &CredentialHeader) -> Result<&'r [u8],
     }
 }
 
+/// The token of `credentialflow_token`'s value (in the request pool): none when empty.
+fn credential_from_value<'r>(r: &'r Request, source: &ComplexValue) -> Result<&'r [u8], Rejection> {
+    match source.evaluate(r) {
+        Some([]) | None => Err(Rejection::Missing),
+        Some(token) => Ok(token),
+    }
+}
+
 fn decide_now(r: &Request, location: &ProtectedLocation) -> RequestCtx {
-    let (raw, cache_hit, shared_hit, verdict) = match credential(r, &location.header) {
+    let found = match &location.token_source {
+        Some(source) => credential_from_value(r, source),
+        None => credential(r, &location.header),
+    };
+    let (raw, cache_hit, shared_hit, verdict) = match found {
         Err(rejection) => (&[][..], None, false, Err(rejection)),
         Ok(raw) => {
             let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
@@ -113,7 +129,15 @@ fn decide_now(r: &Request, location: &ProtectedLocation) -> RequestCtx {
         }
     };
     let raw = as_ngx_str(raw);
-    RequestCtx { location, raw, cache_hit, shared_hit, verdict, logged: Cell::new(false) }
+    RequestCtx {
+        location,
+        raw,
+        cache_hit,
+        shared_hit,
+        verdict,
+        rule_refusal: Cell::new(None),
+        logged: Cell::new(false),
+    }
 }
 
 /// Drops the context with the request pool; its address also marks our cleanup entry (one

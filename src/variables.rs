@@ -75,6 +75,41 @@ pub unsafe fn register(cf: *mut ngx_conf_t) -> Result<(), ()> {
     Ok(())
 }
 
+/// The claim path of one `credentialflow_claim_set` variable, in the configuration pool.
+struct ClaimPath(Vec<Box<str>>);
+
+/// Defines `$variable` as the value at `path` in the accepted token's claims
+/// (`credentialflow_claim_set`). Variables are global in nginx: a second definition of the
+/// same name is refused by nginx ("the duplicate variable").
+///
+/// # Safety
+/// `cf` must be the configuration nginx passed to a directive handler.
+pub unsafe fn register_claim_path(
+    cf: *mut ngx_conf_t,
+    variable: &str,
+    path: Vec<Box<str>>,
+) -> Result<(), String> {
+    // SAFETY: cf->pool is the live configuration pool; it drops the path with the cycle.
+    let pool = unsafe { ngx::core::Pool::from_ngx_pool((*cf).pool) };
+    let path = pool.allocate(ClaimPath(path));
+    // SAFETY: as above; nginx copies the name.
+    let name = unsafe { ngx_str_t::from_bytes((*cf).pool, variable.as_bytes()) };
+    let (false, Some(mut name)) = (path.is_null(), name) else {
+        return Err("out of memory".into());
+    };
+    // SAFETY: called while the configuration is read; the result lives in the cycle pool.
+    let registered = unsafe { ngx_http_add_variable(cf, &mut name, NGX_HTTP_VAR_NOCACHEABLE as _) };
+    if registered.is_null() {
+        return Err(format!("cannot define \"${variable}\""));
+    }
+    // SAFETY: non-null, freshly registered.
+    unsafe {
+        (*registered).get_handler = Some(get_claim_path);
+        (*registered).data = path as usize;
+    }
+    Ok(())
+}
+
 /// Sets the variable to `value`, copied into the request pool, or marks it not found.
 fn set_value(r: &Request, v: *mut ngx_variable_value_t, value: Option<&[u8]>) -> Status {
     // SAFETY: nginx passes a valid variable value to fill.
@@ -141,6 +176,33 @@ unsafe extern "C" fn get_claim(
     })
 }
 
+unsafe extern "C" fn get_claim_path(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    entry(r, v, "a credentialflow_claim_set variable", |r| {
+        // SAFETY: data is the ClaimPath register_claim_path stored, alive with the cycle.
+        let path = unsafe { &(*(data as *const ClaimPath)).0 };
+        let accepted = request_ctx::current(r).and_then(|ctx| ctx.verdict.as_ref().ok());
+        let Some(accepted) = accepted else {
+            return set_value(r, v, Some(b""));
+        };
+        match ClaimsView::new(&accepted.token).path_text(path) {
+            Ok(text) => set_value(r, v, Some(text.as_deref().unwrap_or("").as_bytes())),
+            Err(Withheld) => {
+                ngx_log_error!(
+                    NGX_LOG_INFO,
+                    r.log(),
+                    "credentialflow: claim \"{}\" is empty: its value holds a control character",
+                    path.join(".")
+                );
+                set_value(r, v, Some(b""))
+            }
+        }
+    })
+}
+
 unsafe extern "C" fn get_header(
     r: *mut ngx_http_request_t,
     v: *mut ngx_variable_value_t,
@@ -168,10 +230,11 @@ unsafe extern "C" fn get_status(
     _data: usize,
 ) -> ngx_int_t {
     entry(r, v, "$credentialflow_status", |r| {
-        let status = match request_ctx::current(r).map(|ctx| &ctx.verdict) {
+        let ctx = request_ctx::current(r);
+        let status = match ctx.map(|ctx| (ctx.verdict.as_ref().err(), ctx.rule_refusal.get())) {
             None => "",
-            Some(Ok(_)) => "ok",
-            Some(Err(rejection)) => rejection.status_name(),
+            Some((None, None)) => "ok",
+            Some((Some(&rejection), _) | (None, Some(rejection))) => rejection.status_name(),
         };
         set_value(r, v, Some(status.as_bytes()))
     })

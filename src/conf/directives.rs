@@ -11,9 +11,10 @@ use credentialflow_core::watched::{Contents, Watched};
 use credentialflow_core::{Algorithm, AlgorithmSet, ForwardedClaim};
 use ngx::core::NGX_CONF_ERROR;
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_str_t, NGX_CONF_1MORE, NGX_CONF_FLAG, NGX_CONF_NOARGS,
-    NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
-    NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF, NGX_LOG_EMERG, NGX_LOG_WARN,
+    ngx_command_t, ngx_conf_t, ngx_str_t, NGX_CONF_1MORE, NGX_CONF_2MORE, NGX_CONF_FLAG,
+    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE12, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_SRV_CONF,
+    NGX_LOG_EMERG, NGX_LOG_WARN,
 };
 use ngx::http::HttpModuleMainConf;
 use ngx::{ngx_conf_log_error, ngx_string};
@@ -74,6 +75,11 @@ handlers! {
     set_revocation_file: LocConf => revocation_file;
     set_replay_protection: LocConf => replay_protection;
     set_max_token_size: LocConf => max_token_size;
+    set_scope_claim: LocConf => super::claim_rules::scope_claim;
+    set_claim_set: LocConf => super::claim_rules::claim_set;
+    set_require: LocConf => super::claim_rules::require;
+    set_allow_preflight: LocConf => super::claim_rules::allow_preflight;
+    set_token: LocConf => super::claim_rules::token;
     set_cache_size: MainConf => cache_size;
     set_zone: MainConf => zone;
     set_oauth_clients: LocConf => crate::oauth::directives::clients;
@@ -374,11 +380,12 @@ const fn server_level(
 
 const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
 const OAUTH_COUNT: usize = 10;
+const CLAIM_RULES_COUNT: usize = 5;
 
 #[cfg(not(feature = "panic-test"))]
-const COUNT: usize = 17 + OAUTH_COUNT;
+const COUNT: usize = 17 + OAUTH_COUNT + CLAIM_RULES_COUNT;
 #[cfg(feature = "panic-test")]
-const COUNT: usize = 18 + OAUTH_COUNT;
+const COUNT: usize = 18 + OAUTH_COUNT + CLAIM_RULES_COUNT;
 
 /// The directive table nginx reads.
 pub static mut COMMANDS: [ngx_command_t; COUNT] = [
@@ -420,6 +427,15 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         ANY_LEVEL | NGX_CONF_TAKE1,
         set_max_token_size,
     ),
+    command(ngx_string!("credentialflow_scope_claim"), ANY_LEVEL | NGX_CONF_TAKE1, set_scope_claim),
+    command(ngx_string!("credentialflow_claim_set"), ANY_LEVEL | NGX_CONF_2MORE, set_claim_set),
+    command(ngx_string!("credentialflow_require"), NGX_HTTP_LOC_CONF | NGX_CONF_1MORE, set_require),
+    command(
+        ngx_string!("credentialflow_allow_preflight"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_allow_preflight,
+    ),
+    command(ngx_string!("credentialflow_token"), ANY_LEVEL | NGX_CONF_TAKE1, set_token),
     command(
         ngx_string!("credentialflow_cache_size"),
         // Also accepted in server{} (the corpus config sets it there); it sizes one

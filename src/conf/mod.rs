@@ -2,6 +2,7 @@
 //! that turn a protected location's directives into one ready [`ProtectedLocation`].
 
 pub(crate) mod args;
+pub(crate) mod claim_rules;
 pub(crate) mod directives;
 
 use std::ffi::{c_char, c_void};
@@ -21,9 +22,11 @@ use ngx::http::HttpModuleMainConf;
 use ngx::{ngx_conf_log_error, ngx_log_error};
 
 use args::ConfSite;
+use claim_rules::Requirement;
 
 pub use directives::COMMANDS;
 
+use crate::complex_value::ComplexValue;
 use crate::ffi_guard::guarded;
 use crate::Module;
 
@@ -84,6 +87,14 @@ pub struct LocConf {
     pub(crate) revocation: Option<Arc<RevocationSource>>,
     replay_protection: Option<bool>,
     max_token_size: Option<usize>,
+    /// `credentialflow_scope_claim`.
+    scope_claim: Option<Box<str>>,
+    /// `credentialflow_allow_preflight`.
+    allow_preflight: Option<bool>,
+    /// `credentialflow_token`.
+    token_source: Option<ComplexValue>,
+    /// Every `credentialflow_require` of the level (inherited as a whole, like nginx arrays).
+    requirements: Option<Vec<Requirement>>,
     #[cfg(feature = "panic-test")]
     panic_test: Option<PanicTest>,
 
@@ -106,6 +117,12 @@ pub struct ProtectedLocation {
     pub realm: Box<str>,
     /// The RFC 9728 metadata URL every challenge names, validated to need no escaping.
     pub resource_metadata: Option<Box<str>>,
+    /// `credentialflow_token`: the token is this value rather than a header's.
+    pub token_source: Option<ComplexValue>,
+    /// `credentialflow_require`: conditions an accepted token's request must meet.
+    pub requirements: Vec<Requirement>,
+    /// `credentialflow_allow_preflight`: a CORS preflight passes without a token.
+    pub allow_preflight: bool,
     /// A test-only switch: panic in the access handler.
     #[cfg(feature = "panic-test")]
     pub panic_test: Option<PanicTest>,
@@ -195,6 +212,10 @@ impl LocConf {
         inherit(&mut self.revocation, &prev.revocation);
         inherit(&mut self.replay_protection, &prev.replay_protection);
         inherit(&mut self.max_token_size, &prev.max_token_size);
+        inherit(&mut self.scope_claim, &prev.scope_claim);
+        inherit(&mut self.allow_preflight, &prev.allow_preflight);
+        inherit(&mut self.token_source, &prev.token_source);
+        inherit(&mut self.requirements, &prev.requirements);
         let verifier = self.verifier()?;
         if self.enabled != Some(true) {
             return Ok(());
@@ -280,6 +301,7 @@ impl LocConf {
                     leeway: self.leeway.unwrap_or(default_policy.leeway),
                     required_claims,
                     required_scopes: self.required_scopes.clone().unwrap_or_default(),
+                    scope_claim: self.scope_claim.clone().unwrap_or(default_policy.scope_claim),
                 },
                 replay_protection,
                 self.forwarded.clone().unwrap_or_default(),
@@ -288,6 +310,9 @@ impl LocConf {
             header: self.header.clone().unwrap_or(CredentialHeader::AuthorizationBearer),
             realm: self.realm.clone().unwrap_or_else(|| defaults::REALM.into()),
             resource_metadata: self.resource_metadata_url.clone(),
+            token_source: self.token_source,
+            requirements: self.requirements.clone().unwrap_or_default(),
+            allow_preflight: self.allow_preflight.unwrap_or(false),
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
         }

@@ -314,7 +314,7 @@ mod tests {
         assert!(load_error(ed.as_bytes(), Algorithm::EdDSA).contains("cannot sign EdDSA"));
         let rsa1 = pem_text("RSA PRIVATE KEY", &[0x30, 0]);
         assert!(load_error(rsa1.as_bytes(), Algorithm::ES256).contains("RSA key"));
-        assert!(load_error(rsa1.as_bytes(), Algorithm::RS256).contains("cannot sign RS256"));
+        assert!(load_error(rsa1.as_bytes(), Algorithm::RS256).contains("malformed RSA key"));
         let missing = std::path::Path::new("/nonexistent/credentialflow/key.pem");
         assert!(load_signing_key(missing, Algorithm::RS256).is_err());
     }

@@ -98,6 +98,69 @@ impl<'a> ClaimsView<'a> {
         only(self.members(|n| n == name)?)
     }
 
+    /// The value at `path` (a top-level claim, then member names into nested objects), as
+    /// text held to [`ClaimsView::header_text`]'s rule: `Ok(None)` when any step is absent
+    /// or not an object. `credentialflow_claim_set $roles realm_access roles` reads
+    /// `{"realm_access": {"roles": ["a", "b"]}}` as `a b`.
+    pub fn path_text<S: AsRef<str>>(&self, path: &[S]) -> Result<Option<Cow<'_, str>>, Withheld> {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(None);
+        };
+        if rest.is_empty() {
+            return self.header_text(first.as_ref());
+        }
+        let Some(Ok([(_, mut value)])) =
+            self.members(|n| n == first.as_ref()).map(<[_; 1]>::try_from)
+        else {
+            return Ok(None);
+        };
+        for name in rest {
+            value = match value {
+                Value::Object(mut members) => match members.remove(name.as_ref()) {
+                    Some(inner) => inner,
+                    None => return Ok(None),
+                },
+                _ => return Ok(None),
+            };
+        }
+        let text = format_value(&value).into_owned();
+        match is_header_safe(&text) {
+            true => Ok(Some(Cow::Owned(text))),
+            false => Err(Withheld),
+        }
+    }
+
+    /// Whether the claim `name`, read as a list of scopes, has a type that can be one: absent,
+    /// a string, or an array of strings none of which is empty or holds a space (RFC 6749
+    /// §3.3's scope-token; Okta and node-oidc-provider send `scp` as such an array). A number,
+    /// an object or an array of anything else is refused rather than read as text.
+    pub fn scope_claim_is_well_typed(&self, name: &str) -> bool {
+        if name == "scope" {
+            // Typed on parsing: a `scope` that is not a string never gets this far.
+            return true;
+        }
+        let Some(found) = self.members(|n| n == name) else {
+            return false;
+        };
+        match found.as_slice() {
+            [] => true,
+            [(_, Value::String(_))] => true,
+            [(_, Value::Array(items))] => items
+                .iter()
+                .all(|item| item.as_str().is_some_and(|s| !s.is_empty() && !s.contains(' '))),
+            _ => false,
+        }
+    }
+
+    /// Whether the claim `name`, a space-separated string or the array joined, lists
+    /// `wanted` as one exact item.
+    pub fn has_scope(&self, name: &str, wanted: &str) -> bool {
+        if name == "scope" {
+            return self.token.claims.has_scope(wanted);
+        }
+        self.text(name).is_some_and(|list| list.split(' ').any(|item| item == wanted))
+    }
+
     /// The claim as text that may become a request header or an nginx variable: a value
     /// holding a control character (CR, LF, NUL, ...) is withheld, so it can never inject a
     /// header, whichever way the configuration uses it. Names are exact (case-sensitive).
@@ -168,6 +231,62 @@ mod tests {
         assert_eq!(view.header_text("tab").unwrap().as_deref(), Some("a\tb"));
         assert_eq!(view.header_text("ok").unwrap().as_deref(), Some("x"));
         assert_eq!(view.header_text("absent"), Ok(None));
+    }
+
+    fn view_of(json: &str) -> VerifiedToken {
+        use crate::jose::alg::Algorithm;
+        use crate::jose::claims::Claims;
+        let raw = format!("e30.{}.c2ln", b64::encode(json.as_bytes()));
+        let claims = Claims::parse_for_token(json.as_bytes(), None, None, raw.as_bytes()).unwrap();
+        VerifiedToken { alg: Algorithm::HS256, claims }
+    }
+
+    #[test]
+    fn nested_paths() {
+        let token = view_of(
+            r#"{"realm_access":{"roles":["admin","ops"]},"org":{"id":7,"ok":true,"x":null,"deep":{"k":"v"},"bad":"a\nb"},"sub":"s"}"#,
+        );
+        let view = ClaimsView::new(&token);
+        let text = |path: &[&str]| view.path_text(path).map(|t| t.map(Cow::into_owned));
+        assert_eq!(text(&["realm_access", "roles"]), Ok(Some("admin ops".into())));
+        assert_eq!(text(&["org", "id"]), Ok(Some("7".into())));
+        assert_eq!(text(&["org", "ok"]), Ok(Some("true".into())));
+        assert_eq!(text(&["org", "deep"]), Ok(Some(r#"{"k":"v"}"#.into())));
+        assert_eq!(text(&["org", "deep", "k"]), Ok(Some("v".into())));
+        assert_eq!(text(&["org", "x"]), Ok(Some("null".into())));
+        assert_eq!(text(&["org", "missing"]), Ok(None));
+        assert_eq!(text(&["org", "id", "deeper"]), Ok(None), "a number has no members");
+        assert_eq!(text(&["missing", "roles"]), Ok(None));
+        assert_eq!(text(&["org", "bad"]), Err(Withheld));
+        assert_eq!(text(&["sub"]), Ok(Some("s".into())));
+        assert_eq!(text(&[]), Ok(None));
+    }
+
+    #[test]
+    fn scope_claims_as_strings_or_arrays() {
+        let cases = [
+            (r#"{"scp":"read write"}"#, true, true),
+            (r#"{"scp":["read","write"]}"#, true, true),
+            (r#"{"scp":["write"]}"#, true, false),
+            (r#"{}"#, true, false),
+            (r#"{"scp":["read write"]}"#, false, true),
+            (r#"{"scp":[""]}"#, false, false),
+            (r#"{"scp":["read",1]}"#, false, true),
+            (r#"{"scp":7}"#, false, false),
+            (r#"{"scp":{"read":true}}"#, false, false),
+            (r#"{"scp":null}"#, false, false),
+        ];
+        for (json, well_typed, has_read) in cases {
+            let token = view_of(json);
+            let view = ClaimsView::new(&token);
+            assert_eq!(view.scope_claim_is_well_typed("scp"), well_typed, "{json}");
+            if well_typed {
+                assert_eq!(view.has_scope("scp", "read"), has_read, "{json}");
+            }
+        }
+        let token = view_of(r#"{"scope":"read"}"#);
+        let view = ClaimsView::new(&token);
+        assert!(view.scope_claim_is_well_typed("scope") && view.has_scope("scope", "read"));
     }
 
     #[test]

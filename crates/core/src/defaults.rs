@@ -15,6 +15,9 @@ pub const REALM: &str = "api";
 /// `credentialflow_require_claims`: claims a token must carry.
 pub const REQUIRED_CLAIMS: [&str; 1] = ["exp"];
 
+/// `credentialflow_scope_claim`: the claim `credentialflow_require_scope` reads.
+pub const SCOPE_CLAIM: &str = "scope";
+
 /// `credentialflow_leeway`, in seconds.
 pub const LEEWAY: i64 = 0;
 

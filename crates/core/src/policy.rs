@@ -4,7 +4,6 @@
 use crate::claims_view::ClaimsView;
 use crate::defaults;
 use crate::reject::Rejection;
-use crate::verifier::VerifiedToken;
 
 /// What a location demands of a verified token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,8 +16,11 @@ pub struct Policy {
     pub leeway: i64,
     /// Claims that must be present.
     pub required_claims: Vec<Box<str>>,
-    /// Scopes that must each be an item of the `scope` claim.
+    /// Scopes that must each be an item of the scope claim.
     pub required_scopes: Vec<Box<str>>,
+    /// The claim the scopes are read from (`credentialflow_scope_claim`): a space-separated
+    /// string or an array of strings.
+    pub scope_claim: Box<str>,
 }
 
 impl Default for Policy {
@@ -29,6 +31,7 @@ impl Default for Policy {
             leeway: defaults::LEEWAY,
             required_claims: defaults::REQUIRED_CLAIMS.iter().map(|&name| name.into()).collect(),
             required_scopes: Vec::new(),
+            scope_claim: defaults::SCOPE_CLAIM.into(),
         }
     }
 }
@@ -69,8 +72,9 @@ impl Policy {
     }
 
     /// The authorization check, answered with 403: every required scope is granted.
-    pub fn check_scopes(&self, token: &VerifiedToken) -> Result<(), Rejection> {
-        match self.required_scopes.iter().all(|scope| token.claims.has_scope(scope)) {
+    pub fn check_scopes(&self, view: &ClaimsView<'_>) -> Result<(), Rejection> {
+        let claim = &*self.scope_claim;
+        match self.required_scopes.iter().all(|scope| view.has_scope(claim, scope)) {
             true => Ok(()),
             false => Err(Rejection::InsufficientScope),
         }
@@ -88,6 +92,7 @@ mod tests {
     use crate::jose::alg::Algorithm;
     use crate::jose::b64;
     use crate::jose::claims::Claims;
+    use crate::verifier::VerifiedToken;
 
     const NOW: i64 = 1_700_000_000;
 
@@ -259,7 +264,9 @@ mod tests {
         ];
         for (required, claims, expected) in cases {
             let policy = Policy { required_scopes: names(required), ..with_leeway(0) };
-            assert_eq!(policy.check_scopes(&token(claims)), expected, "{required:?} of {claims}");
+            let token = token(claims);
+            let view = ClaimsView::new(&token);
+            assert_eq!(policy.check_scopes(&view), expected, "{required:?} of {claims}");
         }
         let policy = Policy { required_scopes: names(&["a", "b:c"]), ..Policy::default() };
         assert_eq!(policy.scope_list(), "a b:c");

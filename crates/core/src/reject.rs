@@ -42,6 +42,10 @@ pub enum Rejection {
     InsufficientScope,
     /// Replay protection: this token (its `iss` and `jti`) was used before.
     Replayed,
+    /// A `credentialflow_require` value is empty or `0` (configured with `error=403`).
+    RuleForbids,
+    /// A `credentialflow_require` value is empty or `0` (configured with `error=401`).
+    RuleRefusesToken,
     /// The shared state a check needs cannot answer (replay records full or unreachable, the
     /// revocation set incomplete): refused with 503 rather than let a token through unchecked.
     Unavailable,
@@ -74,7 +78,7 @@ impl ChallengeError {
 
 impl Rejection {
     /// Every rejection, for tests and for anything that must list them all (metrics).
-    pub const ALL: [Rejection; 19] = [
+    pub const ALL: [Rejection; 21] = [
         Rejection::Missing,
         Rejection::BadCredentialSyntax,
         Rejection::AmbiguousCredential,
@@ -93,6 +97,8 @@ impl Rejection {
         Rejection::Revoked,
         Rejection::InsufficientScope,
         Rejection::Replayed,
+        Rejection::RuleForbids,
+        Rejection::RuleRefusesToken,
         Rejection::Unavailable,
     ];
 
@@ -119,7 +125,9 @@ impl Rejection {
     pub fn challenge_error(self) -> ChallengeError {
         match self {
             Rejection::Missing | Rejection::Unavailable => ChallengeError::None,
-            Rejection::InsufficientScope => ChallengeError::InsufficientScope,
+            Rejection::InsufficientScope | Rejection::RuleForbids => {
+                ChallengeError::InsufficientScope
+            }
             _ => ChallengeError::InvalidToken,
         }
     }
@@ -133,6 +141,7 @@ impl Rejection {
             Rejection::Revoked => "revoked",
             Rejection::InsufficientScope => "insufficient_scope",
             Rejection::Replayed => "replayed",
+            Rejection::RuleForbids => "forbidden",
             Rejection::Unavailable => "unavailable",
             _ => "invalid",
         }
@@ -159,6 +168,8 @@ impl Rejection {
             Rejection::Revoked => "token revoked",
             Rejection::InsufficientScope => "insufficient scope",
             Rejection::Replayed => "token already used",
+            Rejection::RuleForbids => "access rule not met",
+            Rejection::RuleRefusesToken => "token refused by an access rule",
             Rejection::Unavailable => "shared state unavailable",
         }
     }
@@ -198,7 +209,9 @@ mod tests {
             Rejection::Revoked => 15,
             Rejection::InsufficientScope => 16,
             Rejection::Replayed => 17,
-            Rejection::Unavailable => 18,
+            Rejection::RuleForbids => 18,
+            Rejection::RuleRefusesToken => 19,
+            Rejection::Unavailable => 20,
         }
     }
 

@@ -135,19 +135,27 @@ impl AccessRules {
             forwarded.iter().map(|f| &f.claim).filter(|name| !TYPED_TEXT.contains(&&***name));
         let required_names =
             policy.required_claims.iter().filter(|name| !Claims::is_registered(name));
+        let scope_claim = Some(&policy.scope_claim).filter(|name| !TYPED_TEXT.contains(&&***name));
         let mut stored_claims: Vec<Box<str>> = Vec::new();
-        for name in forwarded_names.chain(required_names) {
+        for name in forwarded_names.chain(required_names).chain(scope_claim) {
             if !stored_claims.contains(name) {
                 stored_claims.push(name.clone());
             }
         }
-        let cache_id = match stored_claims.is_empty() {
-            true => verifier.id(),
-            // Entries that also carry these claims' values: keyed by the names as well.
-            false => {
+        let cache_id = match (stored_claims.is_empty(), scope_claim) {
+            (true, None) => verifier.id(),
+            // Entries that also carry these claims' values, and whose scope claim was checked
+            // for its type: keyed by the names as well, never shared with other rules.
+            (_, scope_claim) => {
                 let id = verifier.id().to_be_bytes();
                 let names = stored_claims.iter().map(|name| name.as_bytes());
-                content_id([&b"stored claims"[..], &id].into_iter().chain(names))
+                let scope = scope_claim.map_or(&b""[..], |name| name.as_bytes());
+                content_id(
+                    [&b"stored claims"[..], &id]
+                        .into_iter()
+                        .chain(names)
+                        .chain([&b"scope"[..], scope]),
+                )
             }
         };
         AccessRules {
@@ -219,6 +227,11 @@ impl AccessRules {
         }
         match self.verifier.verify(raw, cache.header_memo()) {
             Ok(token) => {
+                // A scope claim of a type no scope list has is an invalid token, whatever the
+                // scopes required (checked once, before the verification is cached).
+                if !ClaimsView::new(&token).scope_claim_is_well_typed(&self.policy.scope_claim) {
+                    return Err(Rejection::BadClaims);
+                }
                 let token = self.with_stored_claims(token);
                 cache.shared_put(id, &token, now);
                 cache.insert(id, token.clone(), now);
@@ -245,7 +258,7 @@ impl AccessRules {
         if live.revocations.is_some_and(|set| set.is_revoked(&token.claims, now)) {
             return Err(Rejection::Revoked);
         }
-        self.policy.check_scopes(&token)?;
+        self.policy.check_scopes(&view)?;
         if self.replay_protection {
             self.first_use(&token, live, now)?;
         }
@@ -401,6 +414,46 @@ mod tests {
         let ok = hs256(r#"{"sub":"victim","exp":100,"aud":"api","scope":"read"}"#);
         let accepted = rules.decide(ok.as_bytes(), &mut cache, Live::NONE, 50).verdict.unwrap();
         assert_eq!(accepted.token.claims.sub(), Some("victim"));
+    }
+
+    #[test]
+    fn scopes_from_another_claim_as_a_string_or_an_array() {
+        let verifier = verifier();
+        let scp = |required: &[&str]| {
+            let policy = Policy {
+                required_scopes: required.iter().map(|&s| s.into()).collect(),
+                scope_claim: "scp".into(),
+                ..Policy::default()
+            };
+            AccessRules::new(Arc::clone(&verifier), policy, false, Vec::new(), 8192)
+        };
+        let (read, admin) = (scp(&["read"]), scp(&["admin"]));
+        let mut cache = TokenCache::new(8);
+        let verdict = |rules: &AccessRules, claims: &str, cache: &mut TokenCache| {
+            rules.decide(hs256(claims).as_bytes(), cache, Live::NONE, 0).verdict.err()
+        };
+        for claims in [r#"{"exp":9,"scp":["read","write"]}"#, r#"{"exp":9,"scp":"write read"}"#] {
+            assert_eq!(verdict(&read, claims, &mut cache), None, "{claims}");
+            assert_eq!(verdict(&read, claims, &mut cache), None, "{claims}, cached");
+            assert_eq!(verdict(&admin, claims, &mut cache), Some(Rejection::InsufficientScope));
+        }
+        // `scope` is not looked at when the scope claim is `scp`.
+        let scope_only = r#"{"exp":9,"scope":"read"}"#;
+        assert_eq!(verdict(&read, scope_only, &mut cache), Some(Rejection::InsufficientScope));
+        // Other types are invalid tokens, scopes required or not.
+        let none = scp(&[]);
+        for claims in [
+            r#"{"exp":9,"scp":7}"#,
+            r#"{"exp":9,"scp":["read",1]}"#,
+            r#"{"exp":9,"scp":["read write"]}"#,
+        ] {
+            assert_eq!(verdict(&none, claims, &mut cache), Some(Rejection::BadClaims), "{claims}");
+            // A location that reads `scope` accepts the same token, and never shares its
+            // cache entry with the `scp` rules (which would skip the type check on a hit).
+            let plain = forwarding(&verifier, &["scp"], &[]);
+            assert_eq!(verdict(&plain, claims, &mut cache), None, "{claims}");
+            assert_eq!(verdict(&none, claims, &mut cache), Some(Rejection::BadClaims), "{claims}");
+        }
     }
 
     /// One store shared by several "workers" (each with its own `TokenCache`).

@@ -101,6 +101,23 @@ pub fn rsa_modulus_bits(pkcs1: &[u8]) -> Option<usize> {
     (outer.is_empty() && fields.is_empty()).then(|| bit_length(n))
 }
 
+/// The modulus size of an RSA private key: a PKCS#1 `RSAPrivateKey` (`SEQUENCE { INTEGER
+/// version, INTEGER n, ... }`), or the same inside a PKCS#8 `PrivateKeyInfo`'s octet string.
+/// Read before any backend sees the key: some refuse small moduli with no reason given.
+pub fn rsa_private_modulus_bits(der: &[u8]) -> Option<usize> {
+    let mut outer = DerReader::new(der);
+    let mut fields = DerReader::new(outer.read(TAG_SEQUENCE)?);
+    fields.read(TAG_INTEGER)?;
+    match fields.peek_tag()? {
+        // PKCS#8: the algorithm, then the PKCS#1 key in an octet string.
+        TAG_SEQUENCE => {
+            fields.read(TAG_SEQUENCE)?;
+            rsa_private_modulus_bits(fields.read(TAG_OCTET_STRING)?)
+        }
+        _ => fields.read_positive_integer().map(bit_length),
+    }
+}
+
 /// SEC1 `ECPrivateKey`'s `[0] parameters`.
 pub const CONTEXT_0: u8 = 0xa0;
 

@@ -104,15 +104,11 @@ fn signer(pem: &[u8], alg: Option<Algorithm>) -> Result<(KeyFamily, SigningKey),
     if alg.family() != family {
         return Err(IssuerKeyError::WrongAlgorithm(alg, family_name(family)));
     }
+    if let Some(bits) = private.rsa_bits.filter(|&bits| bits < MIN_RSA_BITS) {
+        return Err(IssuerKeyError::WeakRsa(bits));
+    }
     let signer = SigningKey::new(alg.to_jsonwebtoken(), &private.key)
         .map_err(|_| IssuerKeyError::NotPrivateKey)?;
-    if family == KeyFamily::Rsa {
-        let public = signer.public_key().ok_or(IssuerKeyError::NotPrivateKey)?;
-        let bits = rsa_modulus_bits(&public).ok_or(IssuerKeyError::NotPrivateKey)?;
-        if bits < MIN_RSA_BITS {
-            return Err(IssuerKeyError::WeakRsa(bits));
-        }
-    }
     Ok((family, signer))
 }
 

@@ -15,6 +15,8 @@ pub struct PrivateKey {
     pub kind: KeyKind,
     /// The key as jsonwebtoken holds it.
     pub key: EncodingKey,
+    /// An RSA key's modulus size in bits (`None` for other keys).
+    pub rsa_bits: Option<usize>,
 }
 
 /// Why a PEM file holds no usable private key. Messages never quote key material.
@@ -96,7 +98,13 @@ pub fn parse_private_pem(
         }
         _ => return Err(PrivateKeyError::Unsupported(KeyKind::Other)),
     };
-    Ok(PrivateKey { kind, key })
+    let rsa_bits = match kind {
+        KeyKind::Rsa => Some(
+            der::rsa_private_modulus_bits(contents).ok_or(PrivateKeyError::Malformed("RSA key"))?,
+        ),
+        _ => None,
+    };
+    Ok(PrivateKey { kind, key, rsa_bits })
 }
 
 #[cfg(test)]

@@ -211,6 +211,7 @@ pub fn guard() -> &'static AccessRules {
                 leeway: LEEWAY,
                 required_claims: vec!["exp".into(), "sub".into()],
                 required_scopes: vec![SCOPE.into()],
+                ..Policy::default()
             },
             false,
             vec![

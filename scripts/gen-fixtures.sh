@@ -129,6 +129,15 @@ KEYS=$keys perl -MJSON::PP -e '
     put("private.jwks.json", $private);
     put("weak-rsa.jwks.json", { kty => "RSA", kid => "weak-1", e => "AQAB",
                                 n => ("_" x 170) . "8" });
+    # For keys fetched from an identity provider (t/180): a weak key beside a good one, a
+    # secret in a published set, a set over the 1 MiB limit, and a document that is not JSON.
+    put("weak-and-ec.jwks.json", { kty => "RSA", kid => "weak-1", e => "AQAB",
+                                   n => ("_" x 170) . "8" }, jwk("ec256"));
+    put("secret-and-ec.jwks.json", { kty => "oct", kid => "s-1", k => "A" x 44 }, jwk("ec256"));
+    open my $big, ">", "$dir/oversized.jwks.json" or die;
+    print $big $json->encode({ keys => [jwk("ec256")] }), " " x (1024 * 1024);
+    open my $bad, ">", "$dir/malformed.jwks.json" or die;
+    print $bad "{\"keys\": [";
 '
 
 cat >"$out/revoked.txt" <<'EOF'

@@ -11,6 +11,7 @@ use ngx::ngx_log_error;
 use crate::conf::ProtectedLocation;
 use crate::ffi_guard::guarded;
 use crate::headers;
+use crate::remote_keys::{self, Keys};
 use crate::request_ctx;
 
 /// The rewrite-phase entry point: runs for main requests, internal redirects and subrequests
@@ -63,7 +64,31 @@ fn check(r: &mut Request) -> Status {
     }
     // What the decision asks for, read out of the context (which borrows `r`) before `r` is
     // changed: the forwarded headers, already built in the request pool, or the refusal.
-    let outcome = match request_ctx::decide(r, &location) {
+    let decided = match &location.remote_keys {
+        None => request_ctx::decide(r, &location),
+        Some(source) => match remote_keys::for_request(r, source) {
+            Keys::Ready(verifier) => {
+                let ctx = request_ctx::decide_with(r, &location, Some(&verifier));
+                // A key the set does not have (or a key type it has none of): fetch the set again (at most once per refresh
+                // interval, and once per request whatever the sets fetched meanwhile), then
+                // decide again with it.
+                let unknown_key = ctx.is_some_and(|ctx| {
+                    let lacking = [Rejection::NoMatchingKey, Rejection::AlgorithmNotAllowed];
+                    ctx.verdict.as_ref().err().is_some_and(|rejection| lacking.contains(rejection))
+                        && !ctx.refetched.replace(true)
+                });
+                match unknown_key.then(|| remote_keys::for_unknown_key(r, source)).flatten() {
+                    Some(Keys::Suspended) => return Status::NGX_AGAIN,
+                    Some(Keys::Failed) => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
+                    _ => ctx,
+                }
+            }
+            Keys::Suspended => return Status::NGX_AGAIN,
+            Keys::Unavailable => request_ctx::keys_unavailable(r, &location),
+            Keys::Failed => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
+        },
+    };
+    let outcome = match decided {
         None => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
         Some(ctx) => {
             let first = ctx.first_to_log();

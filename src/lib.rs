@@ -11,6 +11,7 @@ mod ffi_guard;
 mod handler;
 mod headers;
 mod oauth;
+mod remote_keys;
 mod request_ctx;
 mod variables;
 mod watch_timer;

@@ -9,7 +9,7 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
-use credentialflow_core::{Accepted, Rejection};
+use credentialflow_core::{Accepted, Rejection, Verifier};
 use ngx::ffi::{
     ngx_cached_time, ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t, NGX_ALIGNMENT,
 };
@@ -24,6 +24,12 @@ pub struct RequestCtx {
     /// The location whose rules decided, compared by address only: a read before
     /// `find_config` (a server-level `set`) must not stand in for the real location's decision.
     location: *const ProtectedLocation,
+    /// The key set fetched at run time that decided (its generation; 0 for configured keys):
+    /// a decision made with an older set is made again once a newer one is fetched.
+    key_set: u64,
+    /// Whether this request already had the key set fetched again for a key it lacked (once
+    /// per request, carried over to a decision made again with the new set).
+    pub refetched: Cell<bool>,
     /// The token's bytes, in the request's header memory (empty when none was found).
     raw: ngx_str_t,
     /// Whether the verification came from the cache; `None` when no token was checked.
@@ -108,7 +114,7 @@ fn credential_from_value<'r>(r: &'r Request, source: &ComplexValue) -> Result<&'
     }
 }
 
-fn decide_now(r: &Request, location: &ProtectedLocation) -> RequestCtx {
+fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>) -> RequestCtx {
     let found = match &location.token_source {
         Some(source) => credential_from_value(r, source),
         None => credential(r, &location.header),
@@ -117,8 +123,9 @@ fn decide_now(r: &Request, location: &ProtectedLocation) -> RequestCtx {
         Err(rejection) => (&[][..], None, false, Err(rejection)),
         Ok(raw) => {
             let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
-            let decision = worker_state::with(zone, |cache, live| {
-                location.rules.decide(raw, cache, live, now())
+            let decision = worker_state::with(zone, |cache, live| match keys {
+                Some(verifier) => location.rules.decide_with(verifier, raw, cache, live, now()),
+                None => location.rules.decide(raw, cache, live, now()),
             });
             match decision {
                 Ok(decision) => {
@@ -131,6 +138,8 @@ fn decide_now(r: &Request, location: &ProtectedLocation) -> RequestCtx {
     let raw = as_ngx_str(raw);
     RequestCtx {
         location,
+        key_set: keys.map_or(0, Verifier::id),
+        refetched: Cell::new(false),
         raw,
         cache_hit,
         shared_hit,
@@ -206,9 +215,58 @@ pub fn protected_location(r: &Request) -> Option<Arc<ProtectedLocation>> {
 /// The decision for `r` under `location`, made now if not made yet by the same location.
 /// `None` only when the request pool is out of memory.
 pub fn decide<'r>(r: &'r Request, location: &ProtectedLocation) -> Option<&'r RequestCtx> {
+    match &location.remote_keys {
+        None => decide_with(r, location, None),
+        Some(source) => match find(r) {
+            Some(ctx) if std::ptr::eq(ctx.location, location) => Some(ctx),
+            // Keys fetched at run time: the set in force, if one was ever fetched (the access
+            // handler fetches); before that there is no decision to read.
+            _ => decide_with(r, location, Some(&*crate::remote_keys::current(source)?)),
+        },
+    }
+}
+
+/// [`decide`] with a key set fetched at run time: a decision made with another set is made
+/// again.
+pub fn decide_with<'r>(
+    r: &'r Request,
+    location: &ProtectedLocation,
+    keys: Option<&Verifier>,
+) -> Option<&'r RequestCtx> {
+    let key_set = keys.map_or(0, Verifier::id);
+    let refetched = match find(r) {
+        Some(ctx) if std::ptr::eq(ctx.location, location) && ctx.key_set == key_set => {
+            return Some(ctx)
+        }
+        Some(ctx) if std::ptr::eq(ctx.location, location) => ctx.refetched.get(),
+        _ => false,
+    };
+    let ctx = decide_now(r, location, keys);
+    ctx.refetched.set(refetched);
+    store(r, ctx)
+}
+
+/// Records that no key set could be had for `r` (503), unless a decision was made already.
+pub fn keys_unavailable<'r>(
+    r: &'r Request,
+    location: &ProtectedLocation,
+) -> Option<&'r RequestCtx> {
     match find(r) {
         Some(ctx) if std::ptr::eq(ctx.location, location) => Some(ctx),
-        _ => store(r, decide_now(r, location)),
+        _ => store(
+            r,
+            RequestCtx {
+                location,
+                key_set: 0,
+                refetched: Cell::new(false),
+                raw: as_ngx_str(&[]),
+                cache_hit: None,
+                shared_hit: false,
+                verdict: Err(Rejection::KeysUnavailable),
+                rule_refusal: Cell::new(None),
+                logged: Cell::new(false),
+            },
+        ),
     }
 }
 

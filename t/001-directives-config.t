@@ -523,7 +523,7 @@ invalid value "lots" in "credentialflow_cache_size" directive, it must be a numb
 --- must_die
 --- suppress_stderr
 --- error_log eval
-qr/\[emerg\] .*"credentialflow" is on but no "credentialflow_jwt_key" is set/
+qr/\[emerg\] .*"credentialflow" is on but neither "credentialflow_jwt_key" nor "credentialflow_jwt_key_request" is set/
 
 
 

@@ -30,7 +30,7 @@ __DATA__
 --- must_die
 --- suppress_stderr
 --- error_log eval
-qr/\[emerg\] .*"credentialflow" is on but no "credentialflow_jwt_key" is set in (\S+nginx\.conf):(\d+)$(??{ main::conf_line_has($1, $2, 'credentialflow on;') ? '' : '(*FAIL)' })/
+qr/\[emerg\] .*"credentialflow" is on but neither "credentialflow_jwt_key" nor "credentialflow_jwt_key_request" is set in (\S+nginx\.conf):(\d+)$(??{ main::conf_line_has($1, $2, 'credentialflow on;') ? '' : '(*FAIL)' })/
 
 
 
@@ -43,7 +43,7 @@ qr/\[emerg\] .*"credentialflow" is on but no "credentialflow_jwt_key" is set in 
 --- must_die
 --- suppress_stderr
 --- error_log eval
-qr/\[emerg\] .*"credentialflow" is on but no "credentialflow_jwt_key" is set in (\S+nginx\.conf):(\d+)$(??{ main::conf_line_has($1, $2, '    credentialflow on;') ? '' : '(*FAIL)' })/
+qr/\[emerg\] .*"credentialflow" is on but neither "credentialflow_jwt_key" nor "credentialflow_jwt_key_request" is set in (\S+nginx\.conf):(\d+)$(??{ main::conf_line_has($1, $2, '    credentialflow on;') ? '' : '(*FAIL)' })/
 
 
 
@@ -75,7 +75,7 @@ location /api/ {
 --- must_die
 --- suppress_stderr
 --- error_log eval
-qr/\[emerg\] .*"credentialflow" is on but no "credentialflow_jwt_key" is set in (\S+\/html\/api\.conf):4$(??{ main::conf_line_has($1, 4, 'credentialflow on;') ? '' : '(*FAIL)' })/
+qr/\[emerg\] .*"credentialflow" is on but neither "credentialflow_jwt_key" nor "credentialflow_jwt_key_request" is set in (\S+\/html\/api\.conf):4$(??{ main::conf_line_has($1, 4, 'credentialflow on;') ? '' : '(*FAIL)' })/
 
 
 

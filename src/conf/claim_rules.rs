@@ -1,6 +1,7 @@
-//! The directives that fit the module to an identity provider's tokens and to nginx's own
-//! idiom (issue 12): `credentialflow_scope_claim`, `credentialflow_claim_set`,
-//! `credentialflow_require`, `credentialflow_allow_preflight` and `credentialflow_token`.
+//! The directives that fit the module to an identity provider and to nginx's own idiom
+//! (issue 12): `credentialflow_jwt_key_request`, `credentialflow_jwt_key_cache`,
+//! `credentialflow_scope_claim`, `credentialflow_claim_set`, `credentialflow_require`,
+//! `credentialflow_allow_preflight` and `credentialflow_token`.
 
 use credentialflow_core::claims_view::is_header_safe;
 use credentialflow_core::Rejection;
@@ -105,4 +106,42 @@ pub fn claim_set(d: &Directive<'_>, _conf: &mut LocConf) -> Result<(), Directive
     // SAFETY: d.cf is the configuration nginx passed to this directive's handler.
     unsafe { crate::variables::register_claim_path(d.cf, variable, path) }
         .map_err(|why| format!("{}: {why}", d.name).into())
+}
+
+/// `credentialflow_jwt_key_request uri;`
+pub fn key_request(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let uri = d.arg(0)?;
+    if !uri.starts_with('/') || !is_header_safe(uri) || uri.contains(' ') {
+        return Err(d.invalid(uri, "it must be a URI of this server, such as /_jwks"));
+    }
+    if conf.key_request.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    conf.key_request = Some(uri.into());
+    Ok(())
+}
+
+/// `credentialflow_jwt_key_cache time [refresh=time];`
+pub fn key_cache(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let ttl = d.seconds(d.arg(0)?)?;
+    let refresh = match d.args.get(1) {
+        None => credentialflow_core::defaults::KEY_CACHE_REFRESH.min(ttl),
+        Some(arg) => {
+            let value = arg
+                .strip_prefix("refresh=")
+                .ok_or_else(|| d.invalid(arg, "it must be refresh=time"))?;
+            d.seconds(value)?
+        }
+    };
+    if ttl < 1 || refresh > ttl {
+        return Err(d.invalid(
+            d.arg(0)?,
+            "the cache time must be at least 1s and no shorter than refresh=",
+        ));
+    }
+    if conf.key_cache.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    conf.key_cache = Some((ttl, refresh));
+    Ok(())
 }

@@ -80,6 +80,8 @@ handlers! {
     set_require: LocConf => super::claim_rules::require;
     set_allow_preflight: LocConf => super::claim_rules::allow_preflight;
     set_token: LocConf => super::claim_rules::token;
+    set_key_request: LocConf => super::claim_rules::key_request;
+    set_key_cache: LocConf => super::claim_rules::key_cache;
     set_cache_size: MainConf => cache_size;
     set_zone: MainConf => zone;
     set_oauth_clients: LocConf => crate::oauth::directives::clients;
@@ -380,7 +382,7 @@ const fn server_level(
 
 const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
 const OAUTH_COUNT: usize = 10;
-const CLAIM_RULES_COUNT: usize = 5;
+const CLAIM_RULES_COUNT: usize = 7;
 
 #[cfg(not(feature = "panic-test"))]
 const COUNT: usize = 17 + OAUTH_COUNT + CLAIM_RULES_COUNT;
@@ -436,6 +438,16 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         set_allow_preflight,
     ),
     command(ngx_string!("credentialflow_token"), ANY_LEVEL | NGX_CONF_TAKE1, set_token),
+    command(
+        ngx_string!("credentialflow_jwt_key_request"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_key_request,
+    ),
+    command(
+        ngx_string!("credentialflow_jwt_key_cache"),
+        ANY_LEVEL | NGX_CONF_TAKE12,
+        set_key_cache,
+    ),
     command(
         ngx_string!("credentialflow_cache_size"),
         // Also accepted in server{} (the corpus config sets it there); it sizes one

@@ -13,6 +13,7 @@ use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::defaults;
 use credentialflow_core::jose::keys::VerifyKey;
 use credentialflow_core::oauth::source::RegistrySource;
+use credentialflow_core::remote_keys::RemoteKeyConfig;
 use credentialflow_core::revocation::RevocationSource;
 use credentialflow_core::{AccessRules, AlgorithmSet, ForwardedClaim, Policy, Verifier};
 use ngx::core::Pool;
@@ -28,6 +29,7 @@ pub use directives::COMMANDS;
 
 use crate::complex_value::ComplexValue;
 use crate::ffi_guard::guarded;
+use crate::remote_keys::RemoteSource;
 use crate::Module;
 
 /// `http`-level settings.
@@ -95,6 +97,13 @@ pub struct LocConf {
     token_source: Option<ComplexValue>,
     /// Every `credentialflow_require` of the level (inherited as a whole, like nginx arrays).
     requirements: Option<Vec<Requirement>>,
+    /// `credentialflow_jwt_key_request`.
+    key_request: Option<Box<str>>,
+    /// `credentialflow_jwt_key_cache`: (ttl, refresh) in seconds.
+    key_cache: Option<(i64, i64)>,
+    /// The fetched-keys source of this level, built once where `key_request` is known and
+    /// shared by every level that inherits it unchanged (one fetch serves them all).
+    remote: Option<Arc<RemoteSource>>,
     #[cfg(feature = "panic-test")]
     panic_test: Option<PanicTest>,
 
@@ -123,6 +132,8 @@ pub struct ProtectedLocation {
     pub requirements: Vec<Requirement>,
     /// `credentialflow_allow_preflight`: a CORS preflight passes without a token.
     pub allow_preflight: bool,
+    /// `credentialflow_jwt_key_request`: keys fetched from an identity provider.
+    pub remote_keys: Option<Arc<RemoteSource>>,
     /// A test-only switch: panic in the access handler.
     #[cfg(feature = "panic-test")]
     pub panic_test: Option<PanicTest>,
@@ -188,7 +199,12 @@ impl LocConf {
         self.trust_own_tokens(prev)?;
         if self.keys.is_none() && self.algorithms.is_none() {
             self.verifier = prev.verifier()?;
+            if self.key_request.is_none() && self.key_cache.is_none() {
+                self.remote.clone_from(&prev.remote);
+            }
         }
+        inherit(&mut self.key_request, &prev.key_request);
+        inherit(&mut self.key_cache, &prev.key_cache);
         inherit_at((&mut self.keys, &mut self.keys_at), (&prev.keys, &prev.keys_at));
         inherit_at(
             (&mut self.algorithms, &mut self.algorithms_at),
@@ -217,6 +233,18 @@ impl LocConf {
         inherit(&mut self.token_source, &prev.token_source);
         inherit(&mut self.requirements, &prev.requirements);
         let verifier = self.verifier()?;
+        if let (None, Some(uri)) = (&self.remote, &self.key_request) {
+            let (ttl, refresh) =
+                self.key_cache.unwrap_or((defaults::KEY_CACHE_TTL, defaults::KEY_CACHE_REFRESH));
+            let config = RemoteKeyConfig {
+                ttl,
+                refresh,
+                file_keys: self.keys.clone().unwrap_or_default(),
+                allowed: self.algorithms,
+            };
+            self.remote =
+                Some(Arc::new(RemoteSource { uri: uri.clone(), config: Arc::new(config) }));
+        }
         if self.enabled != Some(true) {
             return Ok(());
         }
@@ -237,12 +265,14 @@ impl LocConf {
                 });
             }
         }
-        let Some(verifier) = verifier else {
+        if verifier.is_none() && self.remote.is_none() {
             return Err(MergeError {
-                message: "\"credentialflow\" is on but no \"credentialflow_jwt_key\" is set".into(),
+                message: "\"credentialflow\" is on but neither \"credentialflow_jwt_key\" nor \
+                          \"credentialflow_jwt_key_request\" is set"
+                    .into(),
                 at: self.enabled_at.clone(),
             });
-        };
+        }
         self.protected = Some(Arc::new(self.protected_location(verifier)));
         Ok(())
     }
@@ -281,7 +311,7 @@ impl LocConf {
         Ok(())
     }
 
-    fn protected_location(&self, verifier: Arc<Verifier>) -> ProtectedLocation {
+    fn protected_location(&self, verifier: Option<Arc<Verifier>>) -> ProtectedLocation {
         let default_policy = Policy::default();
         let replay_protection = self.replay_protection.unwrap_or(false);
         let mut required_claims =
@@ -292,27 +322,31 @@ impl LocConf {
                 required_claims.push(needed.into());
             }
         }
+        let policy = Policy {
+            issuers: self.issuers.clone().unwrap_or_default(),
+            audiences: self.audiences.clone().unwrap_or_default(),
+            leeway: self.leeway.unwrap_or(default_policy.leeway),
+            required_claims,
+            required_scopes: self.required_scopes.clone().unwrap_or_default(),
+            scope_claim: self.scope_claim.clone().unwrap_or(default_policy.scope_claim),
+        };
+        let forwarded = self.forwarded.clone().unwrap_or_default();
+        let max_token_size = self.max_token_size.unwrap_or(defaults::MAX_TOKEN_SIZE);
+        let rules = match verifier {
+            Some(verifier) => {
+                AccessRules::new(verifier, policy, replay_protection, forwarded, max_token_size)
+            }
+            None => AccessRules::without_keys(policy, replay_protection, forwarded, max_token_size),
+        };
         ProtectedLocation {
-            rules: AccessRules::new(
-                verifier,
-                Policy {
-                    issuers: self.issuers.clone().unwrap_or_default(),
-                    audiences: self.audiences.clone().unwrap_or_default(),
-                    leeway: self.leeway.unwrap_or(default_policy.leeway),
-                    required_claims,
-                    required_scopes: self.required_scopes.clone().unwrap_or_default(),
-                    scope_claim: self.scope_claim.clone().unwrap_or(default_policy.scope_claim),
-                },
-                replay_protection,
-                self.forwarded.clone().unwrap_or_default(),
-                self.max_token_size.unwrap_or(defaults::MAX_TOKEN_SIZE),
-            ),
+            rules,
             header: self.header.clone().unwrap_or(CredentialHeader::AuthorizationBearer),
             realm: self.realm.clone().unwrap_or_else(|| defaults::REALM.into()),
             resource_metadata: self.resource_metadata_url.clone(),
             token_source: self.token_source,
             requirements: self.requirements.clone().unwrap_or_default(),
             allow_preflight: self.allow_preflight.unwrap_or(false),
+            remote_keys: self.remote.clone(),
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
         }

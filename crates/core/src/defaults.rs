@@ -24,6 +24,13 @@ pub const LEEWAY: i64 = 0;
 /// `credentialflow_header`: where the token is read from (the `Bearer` scheme).
 pub const CREDENTIAL_HEADER: &str = "Authorization";
 
+/// `credentialflow_jwt_key_cache`: how long a fetched key set is used, in seconds.
+pub const KEY_CACHE_TTL: i64 = 10 * 60;
+
+/// `credentialflow_jwt_key_cache refresh=`: the shortest interval between two fetches, in
+/// seconds (a token with an unknown `kid` fetches at once, but not more often than this).
+pub const KEY_CACHE_REFRESH: i64 = 30;
+
 /// How often each worker checks its revocation files for a change, in milliseconds.
 pub const REVOCATION_CHECK_INTERVAL_MS: usize = 500;
 

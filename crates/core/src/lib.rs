@@ -7,6 +7,7 @@
 //!   the crypto per family (verify and sign). No policy: it says what a token *is*.
 //! - The decision: [`credential`] (finding the token in a header), [`verifier`] (a key set
 //!   and an allow-list), [`policy`] (time, issuer, audience, required claims, scopes),
+//!   [`remote_keys`] (a key set fetched from an IdP: when to fetch, what stays in force),
 //!   [`revocation`], [`replay`], [`cache`] and [`shared_cache`] (the per-worker and the shared token
 //!   caches), [`rules`] (everything one protected location checks, and its
 //!   decision), [`reject`] (why a request is refused), [`claims_view`] (claims as header and
@@ -25,6 +26,7 @@ pub mod jose;
 pub mod oauth;
 pub mod policy;
 pub mod reject;
+pub mod remote_keys;
 pub mod replay;
 pub mod revocation;
 pub mod rules;

@@ -46,6 +46,9 @@ pub enum Rejection {
     RuleForbids,
     /// A `credentialflow_require` value is empty or `0` (configured with `error=401`).
     RuleRefusesToken,
+    /// The location's keys are fetched from an identity provider, and no good key set has
+    /// been fetched yet (503: the token may well be fine).
+    KeysUnavailable,
     /// The shared state a check needs cannot answer (replay records full or unreachable, the
     /// revocation set incomplete): refused with 503 rather than let a token through unchecked.
     Unavailable,
@@ -78,7 +81,7 @@ impl ChallengeError {
 
 impl Rejection {
     /// Every rejection, for tests and for anything that must list them all (metrics).
-    pub const ALL: [Rejection; 21] = [
+    pub const ALL: [Rejection; 22] = [
         Rejection::Missing,
         Rejection::BadCredentialSyntax,
         Rejection::AmbiguousCredential,
@@ -99,6 +102,7 @@ impl Rejection {
         Rejection::Replayed,
         Rejection::RuleForbids,
         Rejection::RuleRefusesToken,
+        Rejection::KeysUnavailable,
         Rejection::Unavailable,
     ];
 
@@ -106,7 +110,7 @@ impl Rejection {
     /// 401 for `invalid_token` and for no credential at all; 503 when the shared state is
     /// unavailable (no challenge then: the credential was not found wanting).
     pub fn http_status(self) -> u16 {
-        if self == Rejection::Unavailable {
+        if !self.has_challenge() {
             return 503;
         }
         match self.challenge_error() {
@@ -118,13 +122,15 @@ impl Rejection {
     /// Whether the answer carries a `WWW-Authenticate` challenge: every refusal of the
     /// credential does; a 503 for unavailable state does not (no credential would do better).
     pub fn has_challenge(self) -> bool {
-        self != Rejection::Unavailable
+        !matches!(self, Rejection::Unavailable | Rejection::KeysUnavailable)
     }
 
     /// The RFC 6750 error code for the challenge.
     pub fn challenge_error(self) -> ChallengeError {
         match self {
-            Rejection::Missing | Rejection::Unavailable => ChallengeError::None,
+            Rejection::Missing | Rejection::Unavailable | Rejection::KeysUnavailable => {
+                ChallengeError::None
+            }
             Rejection::InsufficientScope | Rejection::RuleForbids => {
                 ChallengeError::InsufficientScope
             }
@@ -142,7 +148,7 @@ impl Rejection {
             Rejection::InsufficientScope => "insufficient_scope",
             Rejection::Replayed => "replayed",
             Rejection::RuleForbids => "forbidden",
-            Rejection::Unavailable => "unavailable",
+            Rejection::Unavailable | Rejection::KeysUnavailable => "unavailable",
             _ => "invalid",
         }
     }
@@ -170,6 +176,7 @@ impl Rejection {
             Rejection::Replayed => "token already used",
             Rejection::RuleForbids => "access rule not met",
             Rejection::RuleRefusesToken => "token refused by an access rule",
+            Rejection::KeysUnavailable => "no key set fetched yet",
             Rejection::Unavailable => "shared state unavailable",
         }
     }
@@ -211,7 +218,8 @@ mod tests {
             Rejection::Replayed => 17,
             Rejection::RuleForbids => 18,
             Rejection::RuleRefusesToken => 19,
-            Rejection::Unavailable => 20,
+            Rejection::KeysUnavailable => 20,
+            Rejection::Unavailable => 21,
         }
     }
 
@@ -227,13 +235,13 @@ mod tests {
             let challenge = r.challenge_error();
             // RFC 6750 §3.1: each error code has its status.
             let expected = match challenge {
-                _ if r == Rejection::Unavailable => 503,
+                _ if !r.has_challenge() => 503,
                 ChallengeError::None | ChallengeError::InvalidToken => 401,
                 ChallengeError::InsufficientScope => 403,
             };
             assert_eq!(r.http_status(), expected, "{r:?}");
             // RFC 6750 §3.1: no error code when the request carried no credential at all.
-            let no_error = matches!(r, Rejection::Missing | Rejection::Unavailable);
+            let no_error = matches!(r, Rejection::Missing) || !r.has_challenge();
             assert_eq!(challenge == ChallengeError::None, no_error, "{r:?}");
         }
     }

@@ -50,8 +50,9 @@ pub struct Forwarded {
 /// Everything a protected location checks of a token, decided at config time.
 #[derive(Debug)]
 pub struct AccessRules {
-    /// Key set and algorithm allow-list.
-    pub verifier: Arc<Verifier>,
+    /// Key set and algorithm allow-list (`None` where every key is fetched at run time, see
+    /// [`AccessRules::decide_with`]).
+    pub verifier: Option<Arc<Verifier>>,
     /// Time, issuer, audience, required claims and scopes.
     pub policy: Policy,
     /// Whether a token is accepted only once (its `iss` and `jti`).
@@ -63,8 +64,11 @@ pub struct AccessRules {
     /// Custom claims this location reads on every request (forwarded or required), stored
     /// with each cached verification so that a hit reads no JSON.
     stored_claims: Vec<Box<str>>,
-    /// The cache key's first part: the verifier's identity, shared by every location with the
-    /// same keys, or one that also names the custom claims these rules store.
+    /// What these rules add to a key set's identity in a cache key (`None`: nothing, so
+    /// every location with the same keys shares entries).
+    stored_id: Option<u64>,
+    /// The cache key's first part for `verifier`: the key set's identity, or one that also
+    /// names the custom claims these rules store.
     cache_id: u64,
 }
 
@@ -130,6 +134,27 @@ impl AccessRules {
         forwarded: Vec<ForwardedClaim>,
         max_token_size: usize,
     ) -> AccessRules {
+        AccessRules::build(Some(verifier), policy, replay_protection, forwarded, max_token_size)
+    }
+
+    /// Rules whose keys are all fetched at run time: every decision names its key set
+    /// ([`AccessRules::decide_with`]); [`AccessRules::decide`] finds no key.
+    pub fn without_keys(
+        policy: Policy,
+        replay_protection: bool,
+        forwarded: Vec<ForwardedClaim>,
+        max_token_size: usize,
+    ) -> AccessRules {
+        AccessRules::build(None, policy, replay_protection, forwarded, max_token_size)
+    }
+
+    fn build(
+        verifier: Option<Arc<Verifier>>,
+        policy: Policy,
+        replay_protection: bool,
+        forwarded: Vec<ForwardedClaim>,
+        max_token_size: usize,
+    ) -> AccessRules {
         let forwarded: Vec<_> = forwarded.into_iter().map(Arc::new).collect();
         let forwarded_names =
             forwarded.iter().map(|f| &f.claim).filter(|name| !TYPED_TEXT.contains(&&***name));
@@ -142,30 +167,40 @@ impl AccessRules {
                 stored_claims.push(name.clone());
             }
         }
-        let cache_id = match (stored_claims.is_empty(), scope_claim) {
-            (true, None) => verifier.id(),
+        let stored_id = match (stored_claims.is_empty(), scope_claim) {
+            (true, None) => None,
             // Entries that also carry these claims' values, and whose scope claim was checked
             // for its type: keyed by the names as well, never shared with other rules.
             (_, scope_claim) => {
-                let id = verifier.id().to_be_bytes();
                 let names = stored_claims.iter().map(|name| name.as_bytes());
                 let scope = scope_claim.map_or(&b""[..], |name| name.as_bytes());
-                content_id(
-                    [&b"stored claims"[..], &id]
-                        .into_iter()
-                        .chain(names)
-                        .chain([&b"scope"[..], scope]),
-                )
+                Some(content_id(
+                    [&b"stored claims"[..]].into_iter().chain(names).chain([&b"scope"[..], scope]),
+                ))
             }
         };
-        AccessRules {
-            verifier,
+        let mut rules = AccessRules {
+            verifier: None,
             policy,
             replay_protection,
             forwarded,
             max_token_size,
             stored_claims,
-            cache_id,
+            stored_id,
+            cache_id: 0,
+        };
+        rules.cache_id = verifier.as_deref().map_or(0, |verifier| rules.cache_id_for(verifier));
+        rules.verifier = verifier;
+        rules
+    }
+
+    /// The cache key's first part for decisions made with `verifier`.
+    fn cache_id_for(&self, verifier: &Verifier) -> u64 {
+        match self.stored_id {
+            None => verifier.id(),
+            Some(stored) => {
+                content_id([&verifier.id().to_be_bytes()[..], &stored.to_be_bytes()[..]])
+            }
         }
     }
 
@@ -188,6 +223,25 @@ impl AccessRules {
     /// Decides on one token, with this worker's cache (and the shared one behind it) and the
     /// state shared by every worker.
     pub fn decide(&self, raw: &[u8], cache: &mut TokenCache, live: Live<'_>, now: i64) -> Decision {
+        match &self.verifier {
+            Some(verifier) => self.decide_with(verifier, raw, cache, live, now),
+            None => Decision {
+                cache_hit: false,
+                shared_hit: false,
+                verdict: Err(Rejection::NoMatchingKey),
+            },
+        }
+    }
+
+    /// [`AccessRules::decide`] with another key set (one fetched at run time).
+    pub fn decide_with(
+        &self,
+        verifier: &Verifier,
+        raw: &[u8],
+        cache: &mut TokenCache,
+        live: Live<'_>,
+        now: i64,
+    ) -> Decision {
         if raw.len() > self.max_token_size {
             return Decision {
                 cache_hit: false,
@@ -195,7 +249,7 @@ impl AccessRules {
                 verdict: Err(Rejection::TooLarge),
             };
         }
-        match self.verified(raw, cache, now) {
+        match self.verified(verifier, raw, cache, now) {
             Ok((token, found)) => Decision {
                 cache_hit: found != Found::Verified,
                 shared_hit: found == Found::Shared,
@@ -211,21 +265,23 @@ impl AccessRules {
     /// done now and given to both.
     fn verified(
         &self,
+        verifier: &Verifier,
         raw: &[u8],
         cache: &mut TokenCache,
         now: i64,
     ) -> Result<(VerifiedToken, Found), Rejection> {
-        let id = self.cache_id;
+        let own = self.verifier.as_deref().is_some_and(|own| std::ptr::eq(own, verifier));
+        let id = if own { self.cache_id } else { self.cache_id_for(verifier) };
         if let Some(token) = cache.get(id, raw, now) {
             return Ok((token, Found::Worker));
         }
         // A shared entry was verified by some worker under the same key set and allow-list
         // (the id says so); its algorithm is checked against the list all the same.
         let shared = cache.shared_get(id, raw, now);
-        if let Some(token) = shared.filter(|token| self.verifier.algorithms().contains(token.alg)) {
+        if let Some(token) = shared.filter(|token| verifier.algorithms().contains(token.alg)) {
             return Ok((token, Found::Shared));
         }
-        match self.verifier.verify(raw, cache.header_memo()) {
+        match verifier.verify(raw, cache.header_memo()) {
             Ok(token) => {
                 // A scope claim of a type no scope list has is an invalid token, whatever the
                 // scopes required (checked once, before the verification is cached).

@@ -142,6 +142,18 @@ fn check_pin(key: &VerifyKey, name: &str, kty: &str) -> Result<(), Skip> {
 
 /// Parses a JWK Set, or a single JWK as a set of one.
 pub fn parse(text: &[u8]) -> Result<LoadedKeys, KeyError> {
+    parse_set(text, false)
+}
+
+/// Parses a JWK Set published by an identity provider: a key that a key file would be refused
+/// for (weak, private, with a pinned `alg` that does not fit it) is skipped with the reason
+/// instead, so one bad key does not take the good ones down with it. The document itself
+/// must still be one strict JSON object with at least one usable key.
+pub fn parse_published(text: &[u8]) -> Result<LoadedKeys, KeyError> {
+    parse_set(text, true)
+}
+
+fn parse_set(text: &[u8], skip_bad_keys: bool) -> Result<LoadedKeys, KeyError> {
     // Strict: a key with two "alg" or two "k" members means what the last parser says.
     let mut object = json::parse_object(text).map_err(|e| KeyError::BadJwks(e.to_string()))?;
     let not_a_set = || KeyError::BadJwks("neither a JWK Set (\"keys\") nor a JWK (\"kty\")".into());
@@ -167,6 +179,10 @@ pub fn parse(text: &[u8]) -> Result<LoadedKeys, KeyError> {
                 loaded.keys.push(key);
             }
             Err(Skip::Unusable(why)) => loaded.skipped.push(why),
+            Err(Skip::Fatal(e)) if skip_bad_keys => {
+                let kid = jwk.get("kid").and_then(Value::as_str).unwrap_or("-");
+                loaded.skipped.push(format!("key \"{kid}\": {e}"));
+            }
             Err(Skip::Fatal(e)) => return Err(e),
         }
     }
@@ -198,6 +214,22 @@ mod tests {
         assert_eq!(loaded.keys[0].kid.as_deref(), Some("e1"));
         assert_eq!(loaded.skipped.len(), 2, "{:?}", loaded.skipped);
         assert!(!loaded.holds_secret);
+    }
+
+    #[test]
+    fn a_published_set_skips_bad_keys_and_keeps_the_good_ones() {
+        let weak =
+            format!(r#"{{"kty":"RSA","kid":"w","n":"{}","e":"AQAB"}}"#, b64::encode(&[0xff; 128]));
+        let private = ec_jwk(r#","d":"AA""#);
+        let set = format!(r#"{{"keys":[{weak},{private},{}]}}"#, ec_jwk(""));
+        assert!(parse(set.as_bytes()).is_err(), "a key file with a weak key is refused");
+        let loaded = parse_published(set.as_bytes()).unwrap();
+        assert_eq!(loaded.keys.len(), 1);
+        assert_eq!(loaded.skipped.len(), 2, "{:?}", loaded.skipped);
+        assert!(loaded.skipped[0].starts_with("key \"w\": "), "{:?}", loaded.skipped);
+        let only_weak = format!(r#"{{"keys":[{weak}]}}"#);
+        assert!(parse_published(only_weak.as_bytes()).is_err());
+        assert!(parse_published(br#"{"keys":[],"keys":[]}"#).is_err(), "strict JSON");
     }
 
     #[test]

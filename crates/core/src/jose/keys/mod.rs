@@ -1,7 +1,7 @@
 //! Verification keys: loading them from files at config time, and choosing candidates for a
 //! token at request time.
 
-mod jwks;
+pub mod jwks;
 mod pem;
 pub mod private;
 mod shape;

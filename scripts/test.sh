@@ -4,6 +4,8 @@
 #   2. cargo tests of the core crate and the CLI
 #   3. build: nginx 1.28.3 + the module, laid out in target/nginx/
 #   4. t/: the Test::Nginx::Socket-format suite against real nginx (fixtures made fresh)
+#   4b. interoperability: authlib and PyJWT against the issuer; node-oidc-provider as the IdP
+#      whose keys nginx fetches (cold burst, rotation, outage)
 #   5. the panic test build (t-panic/): a panic becomes a 500, the worker lives
 #   6. the demo, started and checked
 #   7. the hostile JWT corpus (../shared/corpus) and the log secrets check
@@ -49,6 +51,9 @@ unset TEST_NGINX_ERROR_LOG
 
 step "OAuth interoperability: authlib obtains tokens, PyJWT's PyJWKClient verifies them"
 scripts/interop.sh
+
+step "identity provider: node-oidc-provider's keys fetched by nginx (burst, rotation, outage)"
+scripts/idp-test.sh
 
 step "every example in nginx-conf/ starts and guards"
 scripts/check-examples.sh

@@ -43,6 +43,10 @@ orders_reader=$(mint --iss https://issuer.example --aud orders-api --scope order
     --claim email=alice@example.com)
 orders_nothing=$(mint --iss https://issuer.example --aud orders-api --scope profile)
 orders_other_aud=$(mint --iss https://issuer.example --aud billing-api --scope orders:read)
+# identity-provider.conf: a Keycloak-shaped token with realm roles, one without the admin role.
+realm=(--iss https://idp.example/realms/acme --aud orders)
+realm_admin=$(mint "${realm[@]}" --claim 'realm_access={"roles":["orders-admin","user"]}')
+realm_user=$(mint "${realm[@]}" --claim 'realm_access={"roles":["user"]}')
 # issuer.conf's client registry: one client, its secret printed once by the CLI.
 client_secret=$("$cli" client add --clients-file "$keys/clients.txt" --id example \
     --scope orders:read --audience https://api.example | sed -n 's/^client_secret: //p')
@@ -112,6 +116,16 @@ checks() {
         expect "$name" 401 /api/hello - 'WWW-Authenticate: Bearer realm="api"' \
             -H "$(bearer "$valid")"
         expect "$name" 200 /api/health "hello from the backend" -
+        ;;
+    identity-provider)
+        expect "$name" 200 /orders/1 "hello orders-admin user" - -H "$(bearer "$realm_admin")"
+        expect "$name" 200 /orders/admin/x "hello orders-admin user" - -H "$(bearer "$realm_admin")"
+        expect "$name" 403 /orders/admin/x - 'error="insufficient_scope"' -H "$(bearer "$realm_user")"
+        expect "$name" 401 /orders/1 - 'error="invalid_token"' -H "$(bearer "$valid")"
+        expect "$name" 200 /orders/1 "hello" - -X OPTIONS -H "Origin: https://app.example" \
+            -H "Access-Control-Request-Method: GET"
+        expect "$name" 401 /orders/1 - - -X OPTIONS
+        expect "$name" 200 /browser/x "hello user" - -H "Cookie: access_token=$realm_user"
         ;;
     issuer)
         expect "$name" 200 /oauth/token '"token_type":"Bearer"' 'Cache-Control: no-store' \

@@ -1,8 +1,12 @@
-//! Key files: format detection, JWKS, PEM and raw secrets.
+//! Key files: format detection, JWKS, PEM and raw secrets; JWK Sets as an identity provider
+//! publishes them (bad keys skipped), and what a fetched document makes of a key set.
 #![no_main]
 
 use credentialflow_core::jose::alg::Algorithm;
-use credentialflow_core::jose::keys::{parse_key_file, KeyFormat, LoadedKeys};
+use std::sync::Arc;
+
+use credentialflow_core::jose::keys::{jwks, parse_key_file, KeyFormat, LoadedKeys};
+use credentialflow_core::remote_keys::{FetchOutcome, KeysNeed, RemoteKeyConfig, RemoteKeys};
 use libfuzzer_sys::fuzz_target;
 
 fn exercise(loaded: &LoadedKeys) {
@@ -34,5 +38,26 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(loaded) = parse_key_file(data, Some(format)) {
             exercise(&loaded);
         }
+    }
+    // A published set keeps every key a key file would, and never a secret's holder fails
+    // where the strict parse succeeds.
+    let published = jwks::parse_published(data);
+    if let Ok(loaded) = &published {
+        exercise(loaded);
+    }
+    if let Ok(strict) = parse_key_file(data, Some(KeyFormat::Jwks)) {
+        let lenient = published.as_ref().expect("a valid key file is a valid published set");
+        assert_eq!(strict.keys.len(), lenient.keys.len());
+    }
+    // A fetched document: used when it has a usable public key, else the old set stays.
+    let config = RemoteKeyConfig { ttl: 600, refresh: 30, file_keys: Vec::new(), allowed: None };
+    let mut remote = RemoteKeys::new(Arc::new(config));
+    remote.fetch_started(0);
+    match remote.fetch_finished(0, Ok(data)) {
+        FetchOutcome::Refreshed { count, .. } => {
+            assert!(count > 0);
+            assert!(matches!(remote.need(1), KeysNeed::Ready(_)));
+        }
+        FetchOutcome::Failed { .. } => assert!(matches!(remote.need(1), KeysNeed::Unavailable)),
     }
 });

@@ -150,7 +150,7 @@ pub fn parse(text: &[u8]) -> Result<LoadedKeys, KeyError> {
 /// instead, so one bad key does not take the good ones down with it. The document itself
 /// must still be one strict JSON object with at least one usable key.
 pub fn parse_published(text: &[u8]) -> Result<LoadedKeys, KeyError> {
-    parse_set(text, true)
+    parse_set(super::shape::strip_bom(text), true)
 }
 
 fn parse_set(text: &[u8], skip_bad_keys: bool) -> Result<LoadedKeys, KeyError> {

@@ -4,6 +4,7 @@
 #   2. cargo tests of the core crate and the CLI
 #   3. build: nginx 1.28.3 + the module, laid out in target/nginx/
 #   4. t/: the Test::Nginx::Socket-format suite against real nginx (fixtures made fresh)
+#   4b. many instances sharing a Redis (scripts/multinode-test.sh, issue 11)
 #   5. the panic test build (t-panic/): a panic becomes a 500, the worker lives
 #   6. the demo, started and checked
 #   7. the hostile JWT corpus (../shared/corpus) and the log secrets check
@@ -46,6 +47,9 @@ scripts/run-t.sh t/
 python3 scripts/log_secrets_check.py "$TEST_NGINX_ERROR_LOG" --env "$fixtures/env.sh" \
     $(find "$fixtures" -name 'secret*' -type f -printf '--secret-file %p ')
 unset TEST_NGINX_ERROR_LOG
+
+step "many instances sharing a Redis: revocations, outage, resync"
+scripts/multinode-test.sh
 
 step "OAuth interoperability: authlib obtains tokens, PyJWT's PyJWKClient verifies them"
 scripts/interop.sh

@@ -10,7 +10,8 @@ asserts that:
      the revoked ones;
   4. a revocation written while the instances cannot use Redis (announced to no one) is
      picked up when they reconnect (the whole set is loaded again);
-  5. each instance logs the outage once for the whole streak, and its end once.
+  5. each instance logs the outage once for the whole streak, and its end once;
+and that a reload hands the subscription to the new worker 0, and no socket is left open.
 Standard library only. Usage: driver.py NGINX MODULE CLI WORKDIR
 """
 import os
@@ -208,6 +209,15 @@ try:
     all_refuse_within(tokens["kid"], 1.0, "kid revocation")
     check(cli_redis(PASSWORD, "ZSCORE", KEY, f"jti stolen-1 until={exp}") == str(exp),
           "the jti revocation's score is the token's exp (its TTL)")
+
+    # A reload: the new worker 0 subscribes; the old one leaves without an open socket.
+    subprocess.run([NGINX, "-p", prefixes[0], "-c", f"{prefixes[0]}/nginx.conf", "-s", "reload"],
+                   check=True)
+    time.sleep(1.0)
+    all_answer(tokens["sub"], 401, "after a reload, the sub revocation")
+    reload_token = mint("--kid", "k1", "--sub", "frank", "--jti", "f-1")
+    revoke("sub frank")
+    all_refuse_within(reload_token, 1.0, "after a reload, a new sub revocation")
 
     # 3. Redis killed: both keep serving and enforcing
     redis.send_signal(signal.SIGKILL)

@@ -59,9 +59,16 @@ fn check(r: &mut Request) -> Status {
     }
     // What the decision asks for, read out of the context (which borrows `r`) before `r` is
     // changed: the forwarded headers, already built in the request pool, or the refusal.
+    let rp: *mut ngx_http_request_t = std::ptr::from_ref(r.as_ref()).cast_mut();
     let outcome = match request_ctx::decide(r, &location) {
         None => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
         Some(ctx) => {
+            // Accepted, but for its first use, which Redis records: wait for it.
+            if ctx.verdict.is_ok() && ctx.replay_pending.is_some() {
+                if let Some(waiting) = crate::redis::replay::suspend(rp, ctx) {
+                    return waiting;
+                }
+            }
             let first = ctx.first_to_log();
             match &ctx.verdict {
                 Ok(accepted) => {

@@ -1,7 +1,8 @@
 # credentialflow_redis (issue 11) at `nginx -t`: a bad address, a password file that cannot
 # be read or holds no password, bad or repeated arguments, a second directive, and a
 # directive outside http{}; each error names the directive's file and line. And with no Redis
-# listening, nginx starts, serves, and logs the outage (this suite needs no Redis server).
+# listening, nginx starts, serves, and logs the outage, and replay protection fails closed
+# with 503 (this suite needs no Redis server).
 use Test::Nginx::Socket 'no_plan';
 
 sub main::conf_line_has {
@@ -13,7 +14,7 @@ sub main::conf_line_has {
 
 my $cli = $ENV{TEST_NGINX_CREDENTIALFLOW_CLI} || 'target/nginx/bin/credentialflow';
 my $key = "$ENV{TEST_NGINX_FIXTURES}/keys/rsa/private.pem";
-my $token = `$cli mint --alg RS256 --key $key --sub alice --ttl 1h`;
+my $token = `$cli mint --alg RS256 --key $key --sub alice --jti t170-1 --ttl 1h`;
 die "credentialflow mint failed\n" if $? != 0;
 chomp $token;
 $ENV{TEST_NGINX_TOKEN} = $token;
@@ -162,3 +163,30 @@ hello
 --- wait: 0.5
 --- error_log eval
 qr/\[error\] .*credentialflow: redis 127\.0\.0\.1:\d+ unreachable: .*Connection refused.*; the revocations already loaded stay enforced, retrying/
+
+
+
+=== TEST 12: with Redis configured but unreachable, replay protection fails closed: 503, no challenge
+--- http_config
+    credentialflow_redis 127.0.0.1:$TEST_NGINX_RAND_PORT_1 timeout=200ms;
+--- config
+    location /once/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_replay_protection on;
+        add_header X-Status "[$credentialflow_status]" always;
+        alias $TEST_NGINX_SERVER_ROOT/html/api/;
+    }
+--- user_files
+>>> api/hello.txt
+hello
+--- request
+GET /once/hello.txt
+--- more_headers eval
+"Authorization: Bearer $ENV{TEST_NGINX_TOKEN}"
+--- error_code: 503
+--- response_headers
+X-Status: [unavailable]
+!WWW-Authenticate
+--- error_log eval
+qr/\[error\] .*credentialflow: redis 127\.0\.0\.1:\d+: replay check failed \(.*Connection refused.*\): the token is refused with 503/

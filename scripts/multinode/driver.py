@@ -11,6 +11,7 @@ asserts that:
   4. a revocation written while the instances cannot use Redis (announced to no one) is
      picked up when they reconnect (the whole set is loaded again);
   5. each instance logs the outage once for the whole streak, and its end once;
+that replay protection holds across instances (fails closed with 503 while Redis is down);
 and that a reload hands the subscription to the new worker 0, and no socket is left open.
 Standard library only. Usage: driver.py NGINX MODULE CLI WORKDIR
 """
@@ -20,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -86,8 +88,8 @@ def mint(*args):
     return out.stdout.strip()
 
 
-def status(port, token):
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/hello.txt",
+def status(port, token, path="/api/hello.txt"):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
                                      headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=5) as answer:
@@ -142,6 +144,12 @@ http {{
             credentialflow on;
             credentialflow_jwt_key {WORK}/keys/public.pem;
             root html;
+        }}
+        location /once/ {{
+            credentialflow on;
+            credentialflow_jwt_key {WORK}/keys/public.pem;
+            credentialflow_replay_protection on;
+            alias html/api/;
         }}
     }}
 }}
@@ -210,6 +218,21 @@ try:
     check(cli_redis(PASSWORD, "ZSCORE", KEY, f"jti stolen-1 until={exp}") == str(exp),
           "the jti revocation's score is the token's exp (its TTL)")
 
+    # Replay protection across instances: a token's first use anywhere is its only one.
+    once = mint("--kid", "k1", "--sub", "alice", "--jti", "once-1")
+    seen = [status(PORTS[0], once, "/once/hello.txt"), status(PORTS[0], once, "/once/hello.txt"),
+            status(PORTS[1], once, "/once/hello.txt")]
+    check(seen == [200, 401, 401], f"replay: first use 200, then refused on both instances (saw {seen})")
+    racers = [mint("--kid", "k1", "--sub", "alice", "--jti", f"race-{i}") for i in range(5)]
+    for i, token in enumerate(racers):
+        results = []
+        threads = [threading.Thread(target=lambda p=p: results.append(status(p, token, "/once/hello.txt")))
+                   for p in PORTS for _ in range(2)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        check(sorted(results) == [200, 401, 401, 401],
+              f"replay race {i}: one of 4 concurrent uses on 2 instances wins (saw {sorted(results)})")
+
     # A reload: the new worker 0 subscribes; the old one leaves without an open socket.
     subprocess.run([NGINX, "-p", prefixes[0], "-c", f"{prefixes[0]}/nginx.conf", "-s", "reload"],
                    check=True)
@@ -229,6 +252,11 @@ try:
     for prefix in prefixes:
         check(log_count(prefix, "unreachable") == 1,
               f"{os.path.basename(prefix)}: the outage is logged once")
+    start = time.time()
+    seen = [status(port, mint("--kid", "k1", "--sub", "alice", "--jti", f"down-{port}"),
+                   "/once/hello.txt") for port in PORTS]
+    check(seen == [503, 503] and time.time() - start < 3,
+          f"Redis down: replay protection fails closed with 503 within the timeout (saw {seen})")
 
     # 4. Redis back, but not yet usable by the instances (another password): a revocation
     # written now is announced to no one; once they can log in, the resync brings it.
@@ -242,6 +270,9 @@ try:
     all_refuse_within(tokens["late"], 4.0, "a revocation written during the outage, after the reconnection")
     all_answer(tokens["valid"], 200, "after the reconnection, a valid token")
     all_answer(tokens["jti"], 401, "after the reconnection, the jti revocation")
+    back = mint("--kid", "k1", "--sub", "alice", "--jti", "back-1")
+    seen = [status(PORTS[1], back, "/once/hello.txt"), status(PORTS[0], back, "/once/hello.txt")]
+    check(seen == [200, 401], f"after the reconnection, replay protection again (saw {seen})")
 
     # 5. one line for the outage, one for its end (wrong password included in the streak)
     for prefix in prefixes:

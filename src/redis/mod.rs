@@ -5,11 +5,13 @@
 //! - [`peer`]: one non-blocking connection on nginx's event loop.
 //! - [`subscriber`]: worker 0's task: subscribe, load the whole set, apply what is announced,
 //!   reconnect with backoff; the outage logged once per streak.
+//! - [`replay`]: replay protection across instances (the access phase waits for Redis).
 //! - here: the write path other code calls ([`commit_revocation`]) and the worker hooks.
 //!
 //! What is said to Redis, and the key layout, is the core's (`credentialflow_core::redis`).
 
 mod peer;
+pub mod replay;
 pub mod settings;
 mod subscriber;
 

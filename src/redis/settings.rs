@@ -24,6 +24,8 @@ pub struct RedisSettings {
     db: u32,
     /// The key and channel names.
     pub names: Names,
+    /// What every name starts with (`prefix=`).
+    pub prefix: String,
     /// The longest wait for a connection or a reply, in milliseconds.
     pub timeout_ms: u64,
     /// Where the directive was written.
@@ -88,6 +90,7 @@ pub fn read(d: &Directive<'_>) -> Result<RedisSettings, DirectiveError> {
         credentials,
         db: options.db,
         names: Names::new(&options.prefix),
+        prefix: options.prefix,
         timeout_ms: options.timeout_ms,
         site: d.site(),
     })

@@ -12,6 +12,10 @@
 //! - `<prefix>revocations`, a pub/sub channel: each new revocation's line is published there
 //!   once it is stored, so every instance applies it at once.
 //!
+//! - `<prefix>replay:<hex of the replay key>` (replay protection, with Redis configured): set
+//!   with `SET key 1 NX PX <ms until the token's exp>` on a token's first use; a second `SET`
+//!   of the same key answers nil: a replay, on whichever instance.
+//!
 //! Writing a revocation by hand, the same way the module does:
 //! ```text
 //! ZADD credentialflow:revocations 1767225600 "jti 4f2a until=1767225600"
@@ -31,7 +35,9 @@ pub use outage::Outage;
 
 #[cfg(doc)]
 use crate::defaults;
+use crate::replay::FirstUse;
 use crate::revocation::Revocation;
+use resp::Frame;
 
 /// One command: its words.
 pub type Command = Vec<Vec<u8>>;
@@ -121,10 +127,50 @@ pub fn subscribe_command(names: &Names) -> Command {
     vec![b"SUBSCRIBE".to_vec(), names.channel.clone()]
 }
 
+/// The atomic first-use check of a token (its [`crate::replay::replay_key`]): records it
+/// until `until` (seconds since the epoch) unless it is recorded already.
+pub fn replay_command(prefix: &str, key: &[u8], until: i64, now: i64) -> Command {
+    let mut name = format!("{prefix}replay:").into_bytes();
+    for byte in key {
+        name.extend_from_slice(format!("{byte:02x}").as_bytes());
+    }
+    let ttl_ms = until.saturating_sub(now).max(1).saturating_mul(1000);
+    vec![
+        b"SET".to_vec(),
+        name,
+        b"1".to_vec(),
+        b"NX".to_vec(),
+        b"PX".to_vec(),
+        ttl_ms.to_string().into_bytes(),
+    ]
+}
+
+/// What the answer to [`replay_command`] says: `+OK` first use, nil a replay, anything
+/// else (an error: out of memory, read-only replica...) unavailable.
+pub fn replay_reply(frame: &Frame) -> FirstUse {
+    match frame {
+        Frame::SimpleString(ok) if ok == b"OK" => FirstUse::First,
+        Frame::Null => FirstUse::Replayed,
+        _ => FirstUse::Unavailable,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::revocation::RevocationKind;
+
+    #[test]
+    fn replay_check_is_one_atomic_set() {
+        let command = replay_command("p:", b"\x01\xffj", 160, 100);
+        assert_eq!(words(&command), ["SET", "p:replay:01ff6a", "1", "NX", "PX", "60000"]);
+        let expired = replay_command("p:", b"j", 90, 100);
+        assert_eq!(expired[5], b"1000", "at least one second");
+        assert_eq!(replay_reply(&Frame::SimpleString(b"OK".to_vec())), FirstUse::First);
+        assert_eq!(replay_reply(&Frame::Null), FirstUse::Replayed);
+        assert_eq!(replay_reply(&Frame::Error("OOM".into())), FirstUse::Unavailable);
+        assert_eq!(replay_reply(&Frame::Integer(1)), FirstUse::Unavailable);
+    }
 
     fn words(command: &Command) -> Vec<&str> {
         command.iter().map(|w| std::str::from_utf8(w).unwrap()).collect()

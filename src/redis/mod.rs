@@ -11,6 +11,7 @@
 //! What is said to Redis, and the key layout, is the core's (`credentialflow_core::redis`).
 
 mod peer;
+mod pool;
 pub mod replay;
 pub mod settings;
 mod subscriber;
@@ -31,7 +32,7 @@ use ngx::ngx_log_error;
 
 use crate::conf::args::{Directive, DirectiveError};
 use crate::conf::MainConf;
-use peer::{deadline_in, Peer};
+use peer::deadline_in;
 pub use settings::RedisSettings;
 
 thread_local! {
@@ -88,10 +89,8 @@ pub fn commit_revocation(
         };
         let deadline = deadline_in(settings.timeout_ms);
         let result = async {
-            let mut peer = Peer::open(&settings, log, deadline, false).await?;
-            peer.send(&commands, deadline).await?;
-            for _ in 0..commands.len() {
-                expect_integer(&peer.read_frame(deadline).await?)?;
+            for reply in pool::exchange(&settings, &commands, deadline).await? {
+                expect_integer(&reply)?;
             }
             Ok::<(), peer::PeerError>(())
         }
@@ -139,6 +138,7 @@ pub unsafe fn start(cycle: &ngx_cycle_t, main: &MainConf) {
 pub fn stop() {
     let task = SUBSCRIBER.with_borrow_mut(Option::take);
     drop(task);
+    pool::clear();
     SETTINGS.with_borrow_mut(|s| *s = None);
     ZONE.set(None);
 }

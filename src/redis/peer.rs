@@ -157,6 +157,24 @@ impl Peer {
         Ok(peer)
     }
 
+    /// Whether the connection can carry another exchange: open, nothing buffered, and
+    /// nothing received since (no unsolicited data, no close by the server).
+    pub fn is_idle_and_open(&self) -> bool {
+        let c = self.connection();
+        if c.is_null() || !self.reader.is_empty() {
+            return false;
+        }
+        // SAFETY: our open connection and its read event.
+        unsafe {
+            let rev = (*c).read;
+            (*c).error() == 0
+                && (*rev).ready() == 0
+                && (*rev).eof() == 0
+                && (*rev).pending_eof() == 0
+                && (*rev).timer_set() == 0
+        }
+    }
+
     fn connection(&self) -> *mut ngx_connection_t {
         self.pc.connection
     }

@@ -5,7 +5,7 @@
 //! suspends the request ([`suspend`]: `NGX_AGAIN`), a task asks Redis, and the request
 //! resumes through its phase handler when the answer comes. No answer within `timeout=`
 //! (or an error) refuses the token with 503: accepting it could let it be used twice (fail
-//! closed).
+//! closed). The connection comes from the worker's pool (`pool.rs`).
 
 use std::cell::RefCell;
 
@@ -21,7 +21,7 @@ use ngx::ffi::{
 use ngx::http::Request;
 use ngx::ngx_log_error;
 
-use super::peer::{deadline_in, Peer, PeerError};
+use super::peer::{deadline_in, PeerError};
 use super::{Guarded, SETTINGS};
 use crate::request_ctx::{self, RequestCtx};
 
@@ -67,12 +67,9 @@ async fn first_use(key: Vec<u8>, until: i64) -> FirstUse {
     let log = ngx::log::ngx_cycle_log();
     let command = replay_command(&settings.prefix, &key, until, ngx_time());
     let deadline = deadline_in(settings.timeout_ms);
-    let asked = async {
-        let mut peer = Peer::open(&settings, log, deadline, false).await?;
-        peer.send(&[command], deadline).await?;
-        Ok::<_, PeerError>(replay_reply(&peer.read_frame(deadline).await?))
-    }
-    .await;
+    let asked = super::pool::exchange(&settings, &[command], deadline)
+        .await
+        .and_then(|replies| replies.first().map(replay_reply).ok_or(PeerError::Closed));
     match asked {
         Ok(FirstUse::Unavailable) | Err(_) => {
             let why = match asked {

@@ -97,7 +97,7 @@ pub fn commit_revocation(
         .await;
         if result.is_ok() {
             // Enforced here at once; the other instances apply the announcement.
-            subscriber::apply(log, ZONE.get(), std::slice::from_ref(&revocation));
+            let _ = subscriber::apply(log, ZONE.get(), std::slice::from_ref(&revocation));
         }
         result.map_err(|e| {
             ngx_log_error!(

@@ -37,19 +37,43 @@ fn now() -> i64 {
     ngx_time()
 }
 
-/// Adds announced revocations to the zone (as Redis's).
-pub fn apply(log: NonNull<ngx_log_t>, zone: Option<NonNull<ngx_shm_zone_t>>, list: &[Revocation]) {
+/// Adds announced revocations to the zone (as Redis's). One that does not fit makes the
+/// zone's Redis entries incomplete (every token refused with 503, as for a revocation file
+/// that does not fit: enforcing part of the list would let revoked tokens through) until
+/// the whole set is loaded again; `Err` then.
+pub fn apply(
+    log: NonNull<ngx_log_t>,
+    zone: Option<NonNull<ngx_shm_zone_t>>,
+    list: &[Revocation],
+) -> Result<(), ZoneFull> {
     worker_state::with_revocations(zone, |handle| {
-        let Some(handle) = handle else { return };
-        if handle.add(Source::Redis, list) == Err(ZoneFull) {
+        let Some(handle) = handle else { return Ok(()) };
+        let added = handle.add(Source::Redis, list);
+        if added.is_err() {
+            handle.mark_redis_incomplete();
             ngx_log_error!(
                 NGX_LOG_ALERT,
                 log.as_ptr(),
-                "credentialflow: a revocation from Redis does not fit in the zone (raise \
-                 \"credentialflow_zone\")"
+                "credentialflow: a revocation from Redis does not fit in the zone: every token \
+                 is refused with 503 until Redis's whole set fits (raise \"credentialflow_zone\")"
             );
         }
-    });
+        added
+    })
+}
+
+/// Why a connection's life ended.
+enum End {
+    /// It failed: an outage (or its continuation).
+    Failed(PeerError),
+    /// The zone needs the whole set again (an announcement did not fit).
+    Resync,
+}
+
+impl From<PeerError> for End {
+    fn from(e: PeerError) -> Self {
+        End::Failed(e)
+    }
 }
 
 /// The subscriber's loop, until nginx stops the worker.
@@ -62,7 +86,13 @@ pub async fn run(
     let mut outage = Outage::default();
     let address = &settings.address;
     while !stopping() {
-        let error = session(&settings, zone, log, &mut outage, &mut backoff).await;
+        let error = match session(&settings, zone, log, &mut outage, &mut backoff).await {
+            End::Failed(error) => error,
+            End::Resync => {
+                sleep(backoff.next_delay()).await;
+                continue;
+            }
+        };
         if stopping() {
             break;
         }
@@ -85,24 +115,24 @@ async fn session(
     log: NonNull<ngx_log_t>,
     outage: &mut Outage,
     backoff: &mut Backoff,
-) -> PeerError {
+) -> End {
     let timeout = settings.timeout_ms;
     let names = &settings.names;
     // Subscribe first: what is announced while the set loads is not lost.
     let mut subscribed = match Peer::open(settings, log, deadline_in(timeout), true).await {
         Ok(peer) => peer,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     let deadline = deadline_in(timeout);
     if let Err(e) = subscribed.send(&[subscribe_command(names)], deadline).await {
-        return e;
+        return e.into();
     }
     loop {
         match subscribed.read_frame(deadline).await.map(|f| pubsub(&f, &names.channel)) {
             Ok(Ok(PubSub::Subscribed)) => break,
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => return e.into(),
-            Err(e) => return e,
+            Ok(Err(e)) => return PeerError::from(e).into(),
+            Err(e) => return e.into(),
         }
     }
     let loaded = async {
@@ -115,13 +145,14 @@ async fn session(
     .await;
     let loaded = match loaded {
         Ok(loaded) => loaded,
-        Err(e) => return e,
+        Err(e) => return e.into(),
     };
     let count = loaded.revocations.len();
     let full = worker_state::with_revocations(Some(zone), |handle| {
         handle.map(|h| h.replace(Source::Redis, 0, &loaded.revocations))
     });
-    if let Some(Err(ZoneFull)) = full {
+    let fits = !matches!(full, Some(Err(ZoneFull)));
+    if !fits {
         ngx_log_error!(
             NGX_LOG_ALERT,
             log.as_ptr(),
@@ -148,8 +179,9 @@ async fn session(
     ngx_log_error!(
         level as usize,
         log.as_ptr(),
-        "credentialflow: redis {} {what}: {count} revocations loaded",
-        settings.address
+        "credentialflow: redis {} {what}: {count} revocations {}",
+        settings.address,
+        if fits { "loaded" } else { "read, too many for the zone" }
     );
     backoff.reset();
 
@@ -161,7 +193,11 @@ async fn session(
                 ping_sent = false;
                 match pubsub(&frame, &names.channel) {
                     Ok(PubSub::Message(line)) => match Revocation::parse_line(line.trim_ascii()) {
-                        Ok(revocation) => apply(log, Some(zone), &[revocation]),
+                        Ok(revocation) => {
+                            if apply(log, Some(zone), &[revocation]).is_err() {
+                                return End::Resync;
+                            }
+                        }
                         Err(e) => {
                             ngx_log_error!(
                                 NGX_LOG_WARN,
@@ -173,20 +209,20 @@ async fn session(
                         }
                     },
                     Ok(_) => {}
-                    Err(e) => return e.into(),
+                    Err(e) => return PeerError::from(e).into(),
                 }
             }
             Err(PeerError::TimedOut) if !ping_sent => {
                 let ping = [vec![b"PING".to_vec()]];
                 if let Err(e) = subscribed.send(&ping, deadline_in(timeout)).await {
-                    return e;
+                    return e.into();
                 }
                 ping_sent = true;
             }
-            Err(e) => return e,
+            Err(e) => return e.into(),
         }
         if stopping() {
-            return PeerError::Closed;
+            return PeerError::Closed.into();
         }
     }
 }

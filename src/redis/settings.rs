@@ -9,7 +9,7 @@ use ngx::ffi::{
     NGX_ERROR, NGX_OK,
 };
 
-use crate::conf::args::{ConfSite, Directive, DirectiveError};
+use crate::conf::args::{Directive, DirectiveError};
 
 /// The settings every connection of this configuration uses.
 pub struct RedisSettings {
@@ -28,9 +28,6 @@ pub struct RedisSettings {
     pub prefix: String,
     /// The longest wait for a connection or a reply, in milliseconds.
     pub timeout_ms: u64,
-    /// Where the directive was written.
-    #[allow(dead_code)]
-    pub site: Option<ConfSite>,
 }
 
 // SAFETY: plain bytes; the socket address is only read, on one thread at a time.
@@ -92,7 +89,6 @@ pub fn read(d: &Directive<'_>) -> Result<RedisSettings, DirectiveError> {
         names: Names::new(&options.prefix),
         prefix: options.prefix,
         timeout_ms: options.timeout_ms,
-        site: d.site(),
     })
 }
 

@@ -283,6 +283,16 @@ try:
         check(log_count(prefix, PASSWORD) == 0, f"{name}: the password is never logged")
         check(log_count(prefix, "[alert]") + log_count(prefix, "[emerg]") == 0,
               f"{name}: no alert")
+
+    # A second outage is a second streak: logged again, once.
+    for proc in processes:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    time.sleep(1.5)
+    for prefix in prefixes:
+        check(log_count(prefix, "unreachable") == 2,
+              f"{os.path.basename(prefix)}: a second outage is logged once more")
 finally:
     for prefix in prefixes:
         stop_nginx(prefix)

@@ -57,9 +57,9 @@ fn check(r: &mut Request) -> Status {
         }
         None => {}
     }
+    let rp: *mut ngx_http_request_t = std::ptr::from_ref(r.as_ref()).cast_mut();
     // What the decision asks for, read out of the context (which borrows `r`) before `r` is
     // changed: the forwarded headers, already built in the request pool, or the refusal.
-    let rp: *mut ngx_http_request_t = std::ptr::from_ref(r.as_ref()).cast_mut();
     let outcome = match request_ctx::decide(r, &location) {
         None => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
         Some(ctx) => {

@@ -67,8 +67,23 @@ pub fn configured() -> bool {
 /// Stores `revocation` in Redis with its end as its TTL and announces it to every instance
 /// (this one included: its subscriber adds it to the zone within a second). Fails within the
 /// configured `timeout=` when Redis is down or slow; without Redis configured, fails at once.
-/// A revocation that has already ended is not stored (`Ok`). The future owns what it needs:
-/// spawn it with `ngx::async_::spawn` from a content handler (see README, "Redis").
+/// A revocation that has already ended is not stored (`Ok`); a `jti` revocation should carry
+/// `until = exp` so that Redis forgets it when the token expires. The future owns what it
+/// needs; from a content handler (this is the shape checked by hand against Redis, with a
+/// 204/503 answer, Redis paused and stopped):
+/// ```text
+/// (*(*r).main).set_count((*(*r).main).count() + 1);   // keep r until the task finalizes it
+/// let commit = crate::redis::commit_revocation(&revocation);
+/// ngx::async_::spawn(async move {
+///     let rc = match commit.await { Ok(()) => answer_200(r), Err(Unavailable) => answer_503(r) };
+///     let c = (*r).connection;
+///     ngx_http_finalize_request(r, rc);                // exactly once, drops our count
+///     ngx_http_run_posted_requests(c);
+/// }).detach();
+/// return NGX_DONE;
+/// ```
+/// From a request-body post handler, which already holds the body's count, skip the
+/// `set_count` and let the task's finalize be the one the post handler would have made.
 #[allow(dead_code)] // the revocation endpoint's (issue 11)
 pub fn commit_revocation(
     revocation: &Revocation,

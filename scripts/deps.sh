@@ -11,6 +11,8 @@ packages=(
     libwww-perl liburi-perl libtext-diff-perl
     # test fixtures (a deliberately weak RSA key) and the corpus runner
     openssl python3 curl
+    # scripts/multinode-test.sh: instances sharing a Redis (issue 11)
+    redis-server
 )
 
 missing=()

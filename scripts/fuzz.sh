@@ -4,7 +4,7 @@
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #   SECONDS_PER_TARGET  default 60
 #   TARGET              default: every target in fuzz/fuzz_targets (claims extract json keys record
-#                       revocation verify)
+#                       resp revocation verify)
 #
 # Environment:
 #   CORPUS_DIR   the hostile JWT corpus (public.jsonl, keys/) used as extra seeds;

@@ -6,6 +6,7 @@
 #   4. t/: the Test::Nginx::Socket-format suite against real nginx (fixtures made fresh)
 #   4b. interoperability: authlib and PyJWT against the issuer; node-oidc-provider as the IdP
 #      whose keys nginx fetches (cold burst, rotation, outage)
+#   4c. many instances sharing a Redis (scripts/multinode-test.sh, issue 11)
 #   5. the panic test build (t-panic/): a panic becomes a 500, the worker lives
 #   6. the demo, started and checked
 #   7. the hostile JWT corpus (../shared/corpus) and the log secrets check
@@ -48,6 +49,9 @@ scripts/run-t.sh t/
 python3 scripts/log_secrets_check.py "$TEST_NGINX_ERROR_LOG" --env "$fixtures/env.sh" \
     $(find "$fixtures" -name 'secret*' -type f -printf '--secret-file %p ')
 unset TEST_NGINX_ERROR_LOG
+
+step "many instances sharing a Redis: revocations, outage, resync"
+scripts/multinode-test.sh
 
 step "OAuth interoperability: authlib obtains tokens, PyJWT's PyJWKClient verifies them"
 scripts/interop.sh

@@ -62,6 +62,7 @@ fn check(r: &mut Request) -> Status {
     if location.allow_preflight && is_cors_preflight(r) {
         return Status::NGX_DECLINED;
     }
+    let rp: *mut ngx_http_request_t = std::ptr::from_ref(r.as_ref()).cast_mut();
     // What the decision asks for, read out of the context (which borrows `r`) before `r` is
     // changed: the forwarded headers, already built in the request pool, or the refusal.
     let decided = match &location.remote_keys {
@@ -91,6 +92,12 @@ fn check(r: &mut Request) -> Status {
     let outcome = match decided {
         None => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
         Some(ctx) => {
+            // Accepted, but for its first use, which Redis records: wait for it.
+            if ctx.verdict.is_ok() && ctx.replay_pending.is_some() {
+                if let Some(waiting) = crate::redis::replay::suspend(rp, ctx) {
+                    return waiting;
+                }
+            }
             let first = ctx.first_to_log();
             // `credentialflow_require` reads variables, which may read this decision: it is
             // checked once the decision is kept, and its refusal is kept beside it.

@@ -11,6 +11,7 @@ mod ffi_guard;
 mod handler;
 mod headers;
 mod oauth;
+mod redis;
 mod remote_keys;
 mod request_ctx;
 mod variables;
@@ -152,7 +153,8 @@ unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     })
 }
 
-/// Per worker: size the token cache and start watching revocation files.
+/// Per worker: size the token cache, start watching revocation files, and (worker 0) follow
+/// Redis.
 unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     guarded((*cycle).log, "init_process", Status::NGX_ERROR.into(), || {
         // SAFETY: nginx passes the current, fully configured cycle.
@@ -168,6 +170,8 @@ unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
                     &main.oauth_registries,
                 )
             };
+            // SAFETY: as above.
+            unsafe { redis::start(cycle, main) };
         }
         Status::NGX_OK.into()
     })
@@ -176,6 +180,7 @@ unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
 unsafe extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
     guarded((*cycle).log, "exit_process", (), || {
         watch_timer::stop();
+        redis::stop();
         worker_state::clear();
     })
 }

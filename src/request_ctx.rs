@@ -9,7 +9,7 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
-use credentialflow_core::{Accepted, Rejection, Verifier};
+use credentialflow_core::{Accepted, Live, Rejection, Verifier};
 use ngx::ffi::{
     ngx_cached_time, ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t, NGX_ALIGNMENT,
 };
@@ -45,6 +45,12 @@ pub struct RequestCtx {
     /// Set once the decision has been logged, so a second pass through the access phase
     /// (after an internal redirect) does not log it again.
     logged: Cell<bool>,
+    /// With Redis configured, an accepted token's first use still to be confirmed there
+    /// (`crate::redis::replay`): the replay key and until when to keep it.
+    pub replay_pending: Option<(Vec<u8>, i64)>,
+    /// Whether that check was started, and whether Redis confirmed the first use.
+    pub replay_started: Cell<bool>,
+    pub replay_confirmed: Cell<bool>,
 }
 
 // The context lives in memory nginx allocates for a pool cleanup, aligned to NGX_ALIGNMENT.
@@ -115,6 +121,10 @@ fn credential_from_value<'r>(r: &'r Request, source: &ComplexValue) -> Result<&'
 }
 
 fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>) -> RequestCtx {
+    // With Redis, the first use is recorded there, after the decision (the request waits).
+    let deferred = Module::main_conf(r.as_ref())
+        .filter(|main| main.redis.is_some())
+        .map(|_| crate::redis::replay::Deferred::default());
     let found = match &location.token_source {
         Some(source) => credential_from_value(r, source),
         None => credential(r, &location.header),
@@ -123,9 +133,15 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
         Err(rejection) => (&[][..], None, false, Err(rejection)),
         Ok(raw) => {
             let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
-            let decision = worker_state::with(zone, |cache, live| match keys {
-                Some(verifier) => location.rules.decide_with(verifier, raw, cache, live, now()),
-                None => location.rules.decide(raw, cache, live, now()),
+            let decision = worker_state::with(zone, |cache, live| {
+                let live = match &deferred {
+                    Some(deferred) => Live { replay: Some(deferred), ..live },
+                    None => live,
+                };
+                match keys {
+                    Some(verifier) => location.rules.decide_with(verifier, raw, cache, live, now()),
+                    None => location.rules.decide(raw, cache, live, now()),
+                }
             });
             match decision {
                 Ok(decision) => {
@@ -136,6 +152,7 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
         }
     };
     let raw = as_ngx_str(raw);
+    let replay_pending = deferred.and_then(|d| d.take()).filter(|_| verdict.is_ok());
     RequestCtx {
         location,
         key_set: keys.map_or(0, Verifier::id),
@@ -146,7 +163,31 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
         verdict,
         rule_refusal: Cell::new(None),
         logged: Cell::new(false),
+        replay_pending,
+        replay_started: Cell::new(false),
+        replay_confirmed: Cell::new(false),
     }
+}
+
+/// Redis refused the first use of the token `ctx` accepted: a new decision for `r`, the
+/// refusal (a context is never changed once made). `false` when the request pool is out of
+/// memory.
+pub fn refuse_after_replay_check(r: &Request, ctx: &RequestCtx, rejection: Rejection) -> bool {
+    let refused = RequestCtx {
+        location: ctx.location,
+        key_set: ctx.key_set,
+        refetched: Cell::new(ctx.refetched.get()),
+        raw: ctx.raw,
+        cache_hit: ctx.cache_hit,
+        shared_hit: ctx.shared_hit,
+        verdict: Err(rejection),
+        rule_refusal: Cell::new(None),
+        logged: Cell::new(false),
+        replay_pending: None,
+        replay_started: Cell::new(false),
+        replay_confirmed: Cell::new(false),
+    };
+    store(r, refused).is_some()
 }
 
 /// Drops the context with the request pool; its address also marks our cleanup entry (one
@@ -265,6 +306,9 @@ pub fn keys_unavailable<'r>(
                 verdict: Err(Rejection::KeysUnavailable),
                 rule_refusal: Cell::new(None),
                 logged: Cell::new(false),
+                replay_pending: None,
+                replay_started: Cell::new(false),
+                replay_confirmed: Cell::new(false),
             },
         ),
     }

@@ -154,6 +154,21 @@ fn json(out: &mut Out) {
     out.put("json", "dup", br#"{"exp":1,"\u0065xp":2}"#);
 }
 
+/// Replies from Redis: the first byte is the piece size the rest is read in.
+fn resp(out: &mut Out) {
+    let seeds: [(&str, &[u8]); 6] = [
+        ("ok", b"\x03+OK\r\n:12\r\n"),
+        ("message", b"\x05*3\r\n$7\r\nmessage\r\n$26\r\ncredentialflow:revocations\r\n$9\r\nsub alice\r\n"),
+        ("subscribe", b"\x00*3\r\n$9\r\nsubscribe\r\n$26\r\ncredentialflow:revocations\r\n:1\r\n"),
+        ("lines", b"\x02*2\r\n$19\r\njti j-1 until=99999\r\n$6\r\nkid k1\r\n"),
+        ("errors", b"\x01-WRONGPASS invalid\r\n$-1\r\n*-1\r\n*0\r\n"),
+        ("nested", b"\x04*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n"),
+    ];
+    for (name, bytes) in seeds {
+        out.put("resp", name, bytes);
+    }
+}
+
 /// The hostile corpus (JSON lines with a `header_value`): each value as an extract seed and,
 /// with any `Bearer ` scheme removed, as a verify seed.
 fn hostile(out: &mut Out, path: &Path) {
@@ -193,6 +208,7 @@ fn main() {
     revocation(&mut out);
     claims(&mut out);
     json(&mut out);
+    resp(&mut out);
     if let Some(corpus) = corpus {
         hostile(&mut out, &corpus);
     }

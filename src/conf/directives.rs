@@ -84,6 +84,7 @@ handlers! {
     set_key_cache: LocConf => super::claim_rules::key_cache;
     set_cache_size: MainConf => cache_size;
     set_zone: MainConf => zone;
+    set_redis: MainConf => crate::redis::directive;
     set_oauth_clients: LocConf => crate::oauth::directives::clients;
     set_oauth_signing_key: LocConf => crate::oauth::directives::signing_key;
     set_oauth_issuer: LocConf => crate::oauth::directives::issuer;
@@ -385,9 +386,9 @@ const OAUTH_COUNT: usize = 10;
 const CLAIM_RULES_COUNT: usize = 7;
 
 #[cfg(not(feature = "panic-test"))]
-const COUNT: usize = 17 + OAUTH_COUNT + CLAIM_RULES_COUNT;
-#[cfg(feature = "panic-test")]
 const COUNT: usize = 18 + OAUTH_COUNT + CLAIM_RULES_COUNT;
+#[cfg(feature = "panic-test")]
+const COUNT: usize = 19 + OAUTH_COUNT + CLAIM_RULES_COUNT;
 
 /// The directive table nginx reads.
 pub static mut COMMANDS: [ngx_command_t; COUNT] = [
@@ -456,6 +457,7 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         set_cache_size,
     ),
     command(ngx_string!("credentialflow_zone"), NGX_HTTP_MAIN_CONF | NGX_CONF_TAKE1, set_zone),
+    command(ngx_string!("credentialflow_redis"), NGX_HTTP_MAIN_CONF | NGX_CONF_1MORE, set_redis),
     server_level(
         ngx_string!("credentialflow_oauth_clients"),
         SERVER_LEVEL | NGX_CONF_TAKE1,

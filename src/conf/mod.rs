@@ -48,6 +48,8 @@ pub struct MainConf {
     pub zone: Option<NonNull<ngx_shm_zone_t>>,
     /// Every client registry named anywhere, once each, for the same watcher.
     pub oauth_registries: Vec<Arc<RegistrySource>>,
+    /// `credentialflow_redis` (issue 11).
+    pub redis: Option<Arc<crate::redis::RedisSettings>>,
 }
 
 impl MainConf {

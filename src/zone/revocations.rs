@@ -30,7 +30,6 @@ pub enum Source {
     /// The revocation file at this place in the configuration's list.
     File(usize),
     /// The Redis server shared by every node.
-    #[allow(dead_code)] // until `credentialflow_redis` lands (issue 11)
     Redis,
 }
 
@@ -305,7 +304,6 @@ impl ShmRevocations {
 
     /// Adds revocations to `source` (the endpoint, a Redis message). All or none: on
     /// [`ZoneFull`] nothing was added.
-    #[allow(dead_code)] // until the revocation endpoint lands (issue 11)
     pub fn add(&self, source: Source, revocations: &[Revocation]) -> Result<(), ZoneFull> {
         self.locked(|table, slab| {
             table.writing = 1;
@@ -378,6 +376,13 @@ impl ShmRevocations {
             table.writing = 0;
             result
         })
+    }
+
+    /// Marks Redis's entries as incomplete (an announced revocation did not fit): decisions
+    /// answer 503 until the whole set is loaded again ([`ShmRevocations::replace`]).
+    pub fn mark_redis_incomplete(&self) {
+        let bit = 1u64 << MAX_FILES;
+        self.counters().incomplete.fetch_or(bit, Ordering::Release);
     }
 
     /// Removes the entries of file sources at `first` and after (files no longer configured

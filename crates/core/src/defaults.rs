@@ -44,3 +44,13 @@ pub const OAUTH_MAX_BODY: usize = 8 * 1024;
 /// `Cache-Control: max-age` of the JWKS, in seconds: a key published ahead of a rotation
 /// (`publish_only`) reaches every verifier's cache within this time.
 pub const OAUTH_JWKS_MAX_AGE: u64 = 300;
+
+/// `credentialflow_redis prefix=`: what every key and channel name starts with.
+pub const REDIS_PREFIX: &str = "credentialflow:";
+
+/// `credentialflow_redis timeout=`: the longest wait for a connection or a reply, in
+/// milliseconds; a write that takes longer fails (the caller answers 503).
+pub const REDIS_TIMEOUT_MS: u64 = 1000;
+
+/// `credentialflow_redis` port when the address names none.
+pub const REDIS_PORT: u16 = 6379;

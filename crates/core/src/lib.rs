@@ -12,6 +12,7 @@
 //!   caches), [`rules`] (everything one protected location checks, and its
 //!   decision), [`reject`] (why a request is refused), [`claims_view`] (claims as header and
 //!   variable text), [`defaults`] (every default).
+//! - [`redis`]: what the module says to Redis and how it reads the answers (no I/O).
 //! - [`oauth`]: the authorization server (client registry, client credentials grant, RFC 9068
 //!   tokens, JWKS, metadata).
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ mod fingerprint;
 pub mod jose;
 pub mod oauth;
 pub mod policy;
+pub mod redis;
 pub mod reject;
 pub mod remote_keys;
 pub mod replay;

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Many nginx instances sharing one Redis (issue 11): starts redis-server on a loopback port
+# (no config file), two nginx instances of 2 workers each, and checks that revocations reach
+# both within a second, that both keep enforcing through an outage, resync on reconnection,
+# and log an outage once. Needs a build (scripts/build.sh) and redis-server (scripts/deps.sh).
+# Usage: scripts/multinode-test.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+prefix="${CREDENTIALFLOW_PREFIX:-$root/target/nginx}"
+command -v redis-server >/dev/null || { echo "multinode-test.sh: redis-server is required (scripts/deps.sh)" >&2; exit 1; }
+exec python3 scripts/multinode/driver.py "$prefix/sbin/nginx" \
+    "$prefix/modules/ngx_http_credentialflow_module.so" "$prefix/bin/credentialflow" \
+    "$root/target/multinode"

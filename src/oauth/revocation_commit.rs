@@ -315,19 +315,23 @@ mod threaded {
 
     /// Back on the event loop: the job is done; commit and finalize.
     unsafe extern "C" fn done(event: *mut ngx_event_t) {
-        // SAFETY: the event is the task's, whose data is the task; the job is ours again.
-        let job = unsafe {
-            let task = (*event).data.cast::<ngx_thread_task_t>();
-            Box::from_raw(*(*task).ctx.cast::<*mut Job>())
-        };
-        let Job { store, source, commit, durable, .. } = *job;
-        let r = commit.request;
-        // SAFETY: `post` raised blocked on this live request.
-        unsafe {
-            let main = (*r).main;
-            (*main).set_blocked((*main).blocked().saturating_sub(1));
-        }
-        let durable = durable.unwrap_or_else(|| Err("the write did not run".into()));
-        commit.finish(source, &store, durable);
+        // SAFETY: nginx passes the task's event, whose log `post` set.
+        let log = unsafe { (*event).log };
+        guarded(log, "a revocation write's completion", (), || {
+            // SAFETY: the event is the task's, whose data is the task; the job is ours again.
+            let job = unsafe {
+                let task = (*event).data.cast::<ngx_thread_task_t>();
+                Box::from_raw(*(*task).ctx.cast::<*mut Job>())
+            };
+            let Job { store, source, commit, durable, .. } = *job;
+            let r = commit.request;
+            // SAFETY: `post` raised blocked on this live request.
+            unsafe {
+                let main = (*r).main;
+                (*main).set_blocked((*main).blocked().saturating_sub(1));
+            }
+            let durable = durable.unwrap_or_else(|| Err("the write did not run".into()));
+            commit.finish(source, &store, durable);
+        })
     }
 }

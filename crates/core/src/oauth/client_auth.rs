@@ -119,3 +119,42 @@ impl Refused {
         Refusal { code, description, client_id: self.client_id.clone(), basic: self.basic }
     }
 }
+
+/// Requests and registries for the endpoints' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+
+    use super::TokenRequest;
+    use crate::oauth::registry::{format_digest, ClientRegistry};
+
+    /// The form content type.
+    pub const FORM: &[u8] = b"application/x-www-form-urlencoded";
+
+    /// A registry of `(id, secret, rest of the line)`.
+    pub fn registry(clients: &[(&str, &str, &str)]) -> ClientRegistry {
+        let text: String = clients
+            .iter()
+            .map(|(id, secret, rest)| format!("{id} {} {rest}\n", format_digest(secret.as_bytes())))
+            .collect();
+        ClientRegistry::parse(text.as_bytes()).expect("a valid registry")
+    }
+
+    /// Runs `f` on a form request with `body` and HTTP Basic credentials `id:secret`.
+    pub fn with_basic<T>(
+        id: &str,
+        secret: &str,
+        body: &str,
+        f: impl FnOnce(&TokenRequest<'_>) -> T,
+    ) -> T {
+        let header = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
+        let request = TokenRequest {
+            content_type: Some(FORM),
+            authorization: Some(header.as_bytes()),
+            body: body.as_bytes(),
+            ..Default::default()
+        };
+        f(&request)
+    }
+}

@@ -188,26 +188,16 @@ pub fn decide(
 
 #[cfg(test)]
 mod tests {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine;
-
     use super::*;
-    use crate::oauth::registry::format_digest;
-
-    const FORM: &[u8] = b"application/x-www-form-urlencoded";
+    use crate::oauth::client_auth::testing::{self, FORM};
 
     fn registry() -> ClientRegistry {
-        let text = format!(
-            "svc {} read,write https://api.a,https://api.b 5m\n\
-             svc {} read,write https://api.a,https://api.b 5m\n\
-             off {} read https://api.a disabled\n\
-             my:id {} - https://api.a\n",
-            format_digest(b"s3cret"),
-            format_digest(b"n3w"),
-            format_digest(b"x"),
-            format_digest(b"p+w:d"),
-        );
-        ClientRegistry::parse(text.as_bytes()).unwrap()
+        testing::registry(&[
+            ("svc", "s3cret", "read,write https://api.a,https://api.b 5m"),
+            ("svc", "n3w", "read,write https://api.a,https://api.b 5m"),
+            ("off", "x", "read https://api.a disabled"),
+            ("my:id", "p+w:d", "- https://api.a"),
+        ])
     }
 
     fn post(body: &str) -> Result<Grant, Refusal> {
@@ -217,14 +207,7 @@ mod tests {
     }
 
     fn basic(id: &str, secret: &str, body: &str) -> Result<Grant, Refusal> {
-        let header = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
-        let request = TokenRequest {
-            content_type: Some(FORM),
-            authorization: Some(header.as_bytes()),
-            body: body.as_bytes(),
-            ..Default::default()
-        };
-        decide(&registry(), &request, 900)
+        testing::with_basic(id, secret, body, |request| decide(&registry(), request, 900))
     }
 
     fn code(result: Result<Grant, Refusal>) -> ErrorCode {

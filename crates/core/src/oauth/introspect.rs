@@ -74,32 +74,15 @@ pub fn active(claims: &Claims) -> String {
 
 #[cfg(test)]
 mod tests {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine;
-
     use super::*;
-    use crate::oauth::registry::format_digest;
-
-    const FORM: &[u8] = b"application/x-www-form-urlencoded";
-
-    fn registry() -> ClientRegistry {
-        let text = format!(
-            "rs {} - https://api.a introspect\nsvc {} - https://api.a\n",
-            format_digest(b"r"),
-            format_digest(b"s"),
-        );
-        ClientRegistry::parse(text.as_bytes()).unwrap()
-    }
+    use crate::oauth::client_auth::testing;
 
     fn ask(id: &str, secret: &str, body: &str) -> Result<String, Refusal> {
-        let header = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
-        let request = TokenRequest {
-            content_type: Some(FORM),
-            authorization: Some(header.as_bytes()),
-            body: body.as_bytes(),
-            ..Default::default()
-        };
-        read(&registry(), &request)
+        let registry = testing::registry(&[
+            ("rs", "r", "- https://api.a introspect"),
+            ("svc", "s", "- https://api.a"),
+        ]);
+        testing::with_basic(id, secret, body, |request| read(&registry, request))
     }
 
     #[test]

@@ -161,23 +161,16 @@ pub const REVOKED: &str = "{}";
 
 #[cfg(test)]
 mod tests {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine;
-
     use super::*;
-    use crate::oauth::registry::format_digest;
+    use crate::oauth::client_auth::testing::{self, FORM};
     use crate::revocation::RevocationList;
 
-    const FORM: &[u8] = b"application/x-www-form-urlencoded";
-
     fn registry() -> ClientRegistry {
-        let text = format!(
-            "svc {} - https://api.a\nadmin {} - https://api.a revoke\noff {} - https://api.a disabled\n",
-            format_digest(b"s"),
-            format_digest(b"a"),
-            format_digest(b"o"),
-        );
-        ClientRegistry::parse(text.as_bytes()).unwrap()
+        testing::registry(&[
+            ("svc", "s", "- https://api.a"),
+            ("admin", "a", "- https://api.a revoke"),
+            ("off", "o", "- https://api.a disabled"),
+        ])
     }
 
     fn revoke<'r>(
@@ -186,14 +179,7 @@ mod tests {
         secret: &str,
         body: &str,
     ) -> Result<RevokeRequest<'r>, Refusal> {
-        let header = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
-        let request = TokenRequest {
-            content_type: Some(FORM),
-            authorization: Some(header.as_bytes()),
-            body: body.as_bytes(),
-            ..Default::default()
-        };
-        read(registry, &request)
+        testing::with_basic(id, secret, body, |request| read(registry, request))
     }
 
     fn claims(json: &str) -> Claims {

@@ -182,7 +182,7 @@ for my $step (["OWN", "c3ZjOnN2Yy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZmdoaWo="],
 
 
 
-=== TEST 3: durability, part 1: a token revoked through the endpoint is in the file before the 200
+=== TEST 3: durability, part 1: a token revoked through the endpoint is in the file before the 200, and stays refused once the file watcher has reloaded the file
 --- config
     credentialflow_oauth_issuer https://auth.example;
     credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem kid=as-1;
@@ -194,19 +194,30 @@ for my $step (["OWN", "c3ZjOnN2Yy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZmdoaWo="],
         credentialflow_accept_own_tokens on;
         root html;
     }
+    location = /wait {
+        auth_delay 1500ms;
+        credentialflow on;
+        credentialflow_accept_own_tokens on;
+    }
+    location = /error.log { root logs; }
 --- user_files
 >>> api/hello.txt
 hello
 --- request eval
-["GET /api/hello.txt", "POST /revoke\ntoken=$ENV{TEST_NGINX_KEPT}", "GET /api/hello.txt"]
+["GET /api/hello.txt", "POST /revoke\ntoken=$ENV{TEST_NGINX_KEPT}", "GET /api/hello.txt",
+ "GET /wait", "GET /api/hello.txt", "GET /error.log"]
 --- more_headers eval
 ["Authorization: Bearer $ENV{TEST_NGINX_KEPT}",
  "Content-Type: application/x-www-form-urlencoded\nAuthorization: Basic c3ZjOnN2Yy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZmdoaWo=",
- "Authorization: Bearer $ENV{TEST_NGINX_KEPT}"]
+ "Authorization: Bearer $ENV{TEST_NGINX_KEPT}", "",
+ "Authorization: Bearer $ENV{TEST_NGINX_KEPT}", ""]
 --- error_code eval
-[200, 200, 401]
+[200, 200, 401, 401, 401, 200]
 --- response_headers eval
-["", "Cache-Control: no-store\nContent-Type: application/json", ""]
+["", "Cache-Control: no-store\nContent-Type: application/json", "", "", "", ""]
+--- response_body_like eval
+["hello", qr/^\{\}$/, "", "", "",
+ qr/committed to "[^"]*credentialflow-t140-\d+\.txt" in \d+ us.*credentialflow: revocation file "[^"]*credentialflow-t140-\d+\.txt" reloaded, 1 entries/s]
 
 
 

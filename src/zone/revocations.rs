@@ -305,7 +305,6 @@ impl ShmRevocations {
 
     /// Adds revocations to `source` (the endpoint, a Redis message). All or none: on
     /// [`ZoneFull`] nothing was added.
-    #[allow(dead_code)] // until the revocation endpoint lands (issue 11)
     pub fn add(&self, source: Source, revocations: &[Revocation]) -> Result<(), ZoneFull> {
         self.locked(|table, slab| {
             table.writing = 1;

@@ -279,7 +279,8 @@ impl LocConf {
                 main.appended_files.push(Arc::clone(file));
             }
             let pool = self.oauth.thread_pool;
-            store = Some(crate::oauth::FileStore::new(file.path().to_path_buf(), index, pool));
+            let file_store = crate::oauth::FileStore::new(file.path().to_path_buf(), index, pool);
+            store = Some(Box::new(file_store) as Box<dyn crate::oauth::DurableStore>);
         }
         let leeway = self.leeway.unwrap_or(defaults::LEEWAY);
         self.oauth.attach_checks(self.keys.as_deref(), self.algorithms, leeway, store)?;

@@ -20,7 +20,7 @@ use credentialflow_core::oauth::{Issuer, IssuerKey};
 use credentialflow_core::{defaults, AccessRules, AlgorithmSet, Policy, Verifier};
 
 use crate::conf::args::ConfSite;
-pub use revocation_commit::FileStore;
+pub use revocation_commit::{DurableStore, FileStore};
 
 /// Which endpoint a location serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,8 +84,9 @@ pub struct TokenChecks {
     /// and the revocations in force; never replay protection, so that neither endpoint
     /// consumes a token.
     pub rules: AccessRules,
-    /// Where the revocation endpoint makes revocations durable.
-    pub store: Option<revocation_commit::FileStore>,
+    /// Where the revocation endpoint makes revocations durable (the revocation file; a
+    /// Redis store would be another [`revocation_commit::DurableStore`]).
+    pub store: Option<Box<dyn revocation_commit::DurableStore>>,
 }
 
 /// The `credentialflow_oauth_*` settings of one level; unset values are inherited.
@@ -267,7 +268,7 @@ impl OAuthConf {
         location_keys: Option<&[VerifyKey]>,
         algorithms: Option<AlgorithmSet>,
         leeway: i64,
-        store: Option<revocation_commit::FileStore>,
+        store: Option<Box<dyn revocation_commit::DurableStore>>,
     ) -> Result<(), OAuthMergeError> {
         let Some(endpoint) = self.endpoint_ready.as_mut() else { return Ok(()) };
         if !endpoint.kind.checks_tokens() {

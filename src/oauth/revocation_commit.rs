@@ -48,6 +48,8 @@ pub struct Commit {
     /// The client that revoked, for the log line.
     client: String,
     zone: Option<NonNull<ngx_shm_zone_t>>,
+    /// Whether [`Commit::suspend`] made the request wait.
+    suspended: bool,
 }
 
 impl Commit {
@@ -59,7 +61,21 @@ impl Commit {
         zone: Option<NonNull<ngx_shm_zone_t>>,
     ) -> Commit {
         let request: *mut ngx_http_request_t = r.as_mut();
-        Commit { request, revocation, client, zone }
+        Commit { request, revocation, client, zone, suspended: false }
+    }
+
+    /// Keeps the request alive while the store works outside the event loop's current call
+    /// (nginx then neither frees nor terminates it, as for its own thread-pool I/O); the
+    /// store calls this before it answers [`Outcome::Pending`]. [`Commit::finish`] undoes it.
+    pub fn suspend(&mut self) {
+        if !self.suspended {
+            // SAFETY: the request is live until it is finalized, which only `finish` does.
+            unsafe {
+                let main = (*self.request).main;
+                (*main).set_blocked((*main).blocked() + 1);
+            }
+            self.suspended = true;
+        }
     }
 
     /// The revocation being committed.
@@ -68,7 +84,7 @@ impl Commit {
     }
 
     /// Puts a durable revocation in the zone and answers; returns the code to finalize with.
-    fn complete(self, source: Source, store: &str, durable: Durable) -> ngx_int_t {
+    fn complete(&self, source: Source, store: &str, durable: Durable) -> ngx_int_t {
         // SAFETY: the request is alive until it is finalized, which only the caller does next.
         let r = unsafe { Request::from_ngx_http_request(self.request) };
         let what = describe(&self.revocation);
@@ -112,8 +128,16 @@ impl Commit {
 
     /// [`Commit::complete`], then finalizes the request and runs the requests it posted: for a
     /// store that completes later, from an event of its own.
-    pub fn finish(self, source: Source, store: &str, durable: Durable) {
+    pub fn finish(mut self, source: Source, store: &str, durable: Durable) {
         let r = self.request;
+        if self.suspended {
+            // SAFETY: `suspend` raised blocked on this live request.
+            unsafe {
+                let main = (*r).main;
+                (*main).set_blocked((*main).blocked().saturating_sub(1));
+            }
+            self.suspended = false;
+        }
         // SAFETY: the request is alive: nothing finalized it while the write was pending.
         let (log, connection) = unsafe { ((*(*r).connection).log, (*r).connection) };
         let rc = guarded(log, "a revocation commit", body::internal_error(), || {
@@ -139,7 +163,7 @@ fn describe(revocation: &Revocation) -> String {
 }
 
 /// Where revocations are made durable before they are enforced.
-pub trait DurableStore {
+pub trait DurableStore: Send + Sync {
     /// The zone source its revocations are recorded under.
     fn source(&self) -> Source;
 
@@ -150,7 +174,7 @@ pub trait DurableStore {
 }
 
 /// Commits `commit` to `store`.
-pub fn begin(store: &impl DurableStore, commit: Commit) -> Outcome {
+pub fn begin(store: &dyn DurableStore, commit: Commit) -> Outcome {
     store.begin(commit)
 }
 
@@ -289,15 +313,14 @@ mod threaded {
             (*task).event.handler = Some(done);
             (*task).event.data = task.cast();
             (*task).event.log = (*(*r).connection).log;
+            (*job).commit.suspend();
             if ngx_thread_task_post(pool.0.as_ptr().cast::<ngx_thread_pool_t>(), task)
                 != NGX_OK as isize
             {
                 let job = Box::from_raw(job);
                 let durable = Err("the thread pool refused the write".into());
-                return Outcome::Answered(job.commit.complete(job.source, &job.store, durable));
+                job.commit.finish(job.source, &job.store, durable);
             }
-            let main = (*r).main;
-            (*main).set_blocked((*main).blocked() + 1);
         }
         Outcome::Pending
     }
@@ -324,12 +347,6 @@ mod threaded {
                 Box::from_raw(*(*task).ctx.cast::<*mut Job>())
             };
             let Job { store, source, commit, durable, .. } = *job;
-            let r = commit.request;
-            // SAFETY: `post` raised blocked on this live request.
-            unsafe {
-                let main = (*r).main;
-                (*main).set_blocked((*main).blocked().saturating_sub(1));
-            }
             let durable = durable.unwrap_or_else(|| Err("the write did not run".into()));
             commit.finish(source, &store, durable);
         })

@@ -77,5 +77,5 @@ fn answer(r: &mut Request) -> Outcome {
     };
     let client = request.client.id.to_string();
     let zone = Module::main_conf(r).and_then(|main| main.zone);
-    revocation_commit::begin(store, Commit::new(r, revocation, client, zone))
+    revocation_commit::begin(store.as_ref(), Commit::new(r, revocation, client, zone))
 }

@@ -20,6 +20,8 @@ use ngx::ffi::{
 };
 use ngx::ngx_log_error;
 
+use crate::conf::args::ConfSite;
+
 /// The workers' account as nginx will set it up, or `None` when the workers keep the master's
 /// own identity (which has just read every file): the master is not root, the `user` is root,
 /// or there are no worker processes (`master_process off`).
@@ -105,7 +107,7 @@ pub unsafe fn check_revocation_files(cycle: &ngx_cycle_t, sources: &[Arc<Revocat
 /// Call from `init_module`, with the cycle nginx passes there.
 pub unsafe fn check_appended_files(
     cycle: &ngx_cycle_t,
-    files: &[Arc<RevocationSource>],
+    files: &[(Arc<RevocationSource>, Option<ConfSite>)],
 ) -> Result<(), ()> {
     if files.is_empty() {
         return Ok(());
@@ -118,25 +120,27 @@ pub unsafe fn check_appended_files(
         (ngx_test_config != 0, current.is_null() || (*current).conf_ctx.is_null())
     };
     let mut result = Ok(());
-    for file in files {
+    for (file, at) in files {
         let path = file.path();
         let (user, denied) = match &workers {
-            Some((user, identity)) => {
-                (user.clone(), writable_by(path, identity).err().map(|d| d.to_string()))
-            }
+            Some((user, identity)) => (
+                format!("user \"{user}\""),
+                writable_by(path, identity).err().map(|d| d.to_string()),
+            ),
             // The workers keep this process's identity: try it.
             None => (
-                "(nginx's own)".to_owned(),
+                "nginx's own user".to_owned(),
                 std::fs::OpenOptions::new().append(true).open(path).err().map(|e| e.to_string()),
             ),
         };
+        let at = at.as_ref().map(|at| format!(" in {at}")).unwrap_or_default();
         let Some(denied) = denied else { continue };
         let level = if testing || starting { NGX_LOG_EMERG } else { NGX_LOG_ALERT };
         ngx_log_error!(
             level as usize,
             cycle.log,
-            "credentialflow_oauth_revoke: worker processes run as user {user}, who cannot write \
-             the revocation file \"{}\" ({denied}); a revocation would not survive a restart",
+            "credentialflow_oauth_revoke: the worker processes ({user}) cannot write the \
+             revocation file \"{}\" ({denied}); a revocation would not survive a restart{at}",
             path.display()
         );
         if testing || starting {

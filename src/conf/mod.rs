@@ -44,7 +44,8 @@ pub struct MainConf {
     pub protects_somewhere: bool,
     /// The revocation files a revocation endpoint appends to: the workers must be able to
     /// write them (checked at `nginx -t`).
-    pub appended_files: Vec<Arc<RevocationSource>>,
+    /// With the `credentialflow_oauth_revoke` that appends to each, for the error's file:line.
+    pub appended_files: Vec<(Arc<RevocationSource>, Option<ConfSite>)>,
     /// The shared-memory zone, once requested (`postconfiguration`).
     pub zone: Option<NonNull<ngx_shm_zone_t>>,
     /// Every client registry named anywhere, once each, for the same watcher.
@@ -274,9 +275,12 @@ impl LocConf {
                 .revocation_sources
                 .iter()
                 .position(|source| Arc::ptr_eq(source, file))
-                .ok_or_else(|| MergeError { message: "unknown revocation file".into(), at })?;
-            if !main.appended_files.iter().any(|known| Arc::ptr_eq(known, file)) {
-                main.appended_files.push(Arc::clone(file));
+                .ok_or_else(|| MergeError {
+                    message: "unknown revocation file".into(),
+                    at: at.clone(),
+                })?;
+            if !main.appended_files.iter().any(|(known, _)| Arc::ptr_eq(known, file)) {
+                main.appended_files.push((Arc::clone(file), at.clone()));
             }
             let pool = self.oauth.thread_pool;
             let file_store = crate::oauth::FileStore::new(file.path().to_path_buf(), index, pool);

@@ -150,7 +150,8 @@ EOF
 # oauth/clients.txt: the client registry, with test secrets written here in the clear (real
 # secrets come from `credentialflow client add`). svc: two scopes, two audiences, 10m tokens;
 # rot: rotating (two digests); off: disabled; "svc:2" has an id and a secret that need
-# form-encoding inside Basic (RFC 6749 §2.3.1). The signing keys are the EC P-256 and Ed25519
+# form-encoding inside Basic (RFC 6749 §2.3.1); admin may revoke any token and introspect
+# (t/140, t/145), rs may only introspect. The signing keys are the EC P-256 and Ed25519
 # fixtures; oauth/exposed.pem is the P-256 key readable by everyone (warns).
 mkdir -p "$out/oauth"
 digest() { printf 'sha256:%s' "$(printf '%s' "$1" | sha256sum | cut -d' ' -f1)"; }
@@ -161,6 +162,8 @@ rot      $(digest rot-old-secret-0123456789abcdef)  orders:read               ht
 rot      $(digest rot-new-secret-0123456789abcdef)  orders:read               https://api.example
 off      $(digest off-secret-0123456789abcdefghij)  orders:read               https://api.example  disabled
 svc:2    $(digest 'p+s:w%rd&x y')                   -                         https://api.example  1h
+admin    $(digest admin-secret-0123456789abcdefg)   -                         https://api.example  revoke introspect
+rs       $(digest rs-secret-0123456789abcdefghij)   -                         https://api.example  introspect
 EOF_CLIENTS
 cp "$keys/ec256/private.pem" "$out/oauth/exposed.pem"
 chmod 644 "$out/oauth/exposed.pem"

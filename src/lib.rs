@@ -140,7 +140,8 @@ unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
 type HandlerFn = unsafe extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
 
 /// In the master, once the whole configuration (the `user` directive included) is settled:
-/// warn about revocation files the workers will not be able to re-read. Runs for `nginx -t`.
+/// warn about revocation files the workers will not be able to re-read, and refuse those a
+/// revocation endpoint cannot append to. Runs for `nginx -t`.
 unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     guarded((*cycle).log, "init_module", Status::NGX_OK.into(), || {
         // SAFETY: nginx passes the new, fully configured cycle.
@@ -148,6 +149,10 @@ unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         if let Some(main) = Module::main_conf(cycle) {
             // SAFETY: called from init_module with nginx's cycle.
             unsafe { worker_user::check_revocation_files(cycle, &main.revocation_sources) };
+            // SAFETY: as above.
+            if unsafe { worker_user::check_appended_files(cycle, &main.appended_files) }.is_err() {
+                return Status::NGX_ERROR.into();
+            }
         }
         Status::NGX_OK.into()
     })

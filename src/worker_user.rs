@@ -12,13 +12,15 @@ use std::ffi::{c_char, c_int, CStr};
 use std::ptr::addr_of;
 use std::sync::Arc;
 
-use credentialflow_core::file_access::{readable_by, Identity};
+use credentialflow_core::file_access::{readable_by, writable_by, Identity};
 use credentialflow_core::revocation::RevocationSource;
 use ngx::ffi::{
-    geteuid, getgrouplist, ngx_core_conf_t, ngx_core_module, ngx_cycle_t, ngx_gid_t, ngx_uid_t,
-    NGX_LOG_WARN,
+    geteuid, getgrouplist, ngx_core_conf_t, ngx_core_module, ngx_cycle, ngx_cycle_t, ngx_gid_t,
+    ngx_test_config, ngx_uid_t, NGX_LOG_ALERT, NGX_LOG_EMERG, NGX_LOG_WARN,
 };
 use ngx::ngx_log_error;
+
+use crate::conf::args::ConfSite;
 
 /// The workers' account as nginx will set it up, or `None` when the workers keep the master's
 /// own identity (which has just read every file): the master is not root, the `user` is root,
@@ -93,4 +95,57 @@ pub unsafe fn check_revocation_files(cycle: &ngx_cycle_t, sources: &[Arc<Revocat
             );
         }
     }
+}
+
+/// Refuses revocation files a revocation endpoint appends to that the workers cannot write:
+/// a revocation answered 200 must be on disk. `Err` (the configuration is refused) at
+/// `nginx -t` and at start; on a reload only an alert, because an error in `init_module`
+/// would end the running master (`ngx_cycle.c`: fatal), and the endpoint then answers 503
+/// until the file is writable.
+///
+/// # Safety
+/// Call from `init_module`, with the cycle nginx passes there.
+pub unsafe fn check_appended_files(
+    cycle: &ngx_cycle_t,
+    files: &[(Arc<RevocationSource>, Option<ConfSite>)],
+) -> Result<(), ()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: forwarded from the caller.
+    let workers = unsafe { worker_identity(cycle) };
+    // SAFETY: nginx's globals, read in the master while it configures.
+    let (testing, starting) = unsafe {
+        let current = std::ptr::read_volatile(&raw const ngx_cycle);
+        (ngx_test_config != 0, current.is_null() || (*current).conf_ctx.is_null())
+    };
+    let mut result = Ok(());
+    for (file, at) in files {
+        let path = file.path();
+        let (user, denied) = match &workers {
+            Some((user, identity)) => (
+                format!("user \"{user}\""),
+                writable_by(path, identity).err().map(|d| d.to_string()),
+            ),
+            // The workers keep this process's identity: try it.
+            None => (
+                "nginx's own user".to_owned(),
+                std::fs::OpenOptions::new().append(true).open(path).err().map(|e| e.to_string()),
+            ),
+        };
+        let at = at.as_ref().map(|at| format!(" in {at}")).unwrap_or_default();
+        let Some(denied) = denied else { continue };
+        let level = if testing || starting { NGX_LOG_EMERG } else { NGX_LOG_ALERT };
+        ngx_log_error!(
+            level as usize,
+            cycle.log,
+            "credentialflow_oauth_revoke: the worker processes ({user}) cannot write the \
+             revocation file \"{}\" ({denied}); a revocation would not survive a restart{at}",
+            path.display()
+        );
+        if testing || starting {
+            result = Err(());
+        }
+    }
+    result
 }

@@ -92,6 +92,8 @@ handlers! {
     set_oauth_token: LocConf => crate::oauth::directives::token;
     set_oauth_jwks: LocConf => crate::oauth::directives::jwks;
     set_oauth_metadata: LocConf => crate::oauth::directives::metadata;
+    set_oauth_revoke: LocConf => crate::oauth::directives::revoke;
+    set_oauth_introspect: LocConf => crate::oauth::directives::introspect;
     set_accept_own_tokens: LocConf => crate::oauth::directives::accept_own_tokens;
     set_oauth_resource_metadata: LocConf => crate::oauth::directives::resource_metadata;
     set_resource_metadata_url: LocConf => crate::oauth::directives::resource_metadata_url;
@@ -382,7 +384,7 @@ const fn server_level(
 }
 
 const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
-const OAUTH_COUNT: usize = 10;
+const OAUTH_COUNT: usize = 12;
 const CLAIM_RULES_COUNT: usize = 7;
 
 #[cfg(not(feature = "panic-test"))]
@@ -492,6 +494,16 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         ngx_string!("credentialflow_oauth_metadata"),
         NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
         set_oauth_metadata,
+    ),
+    command(
+        ngx_string!("credentialflow_oauth_revoke"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_oauth_revoke,
+    ),
+    command(
+        ngx_string!("credentialflow_oauth_introspect"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_oauth_introspect,
     ),
     command(
         ngx_string!("credentialflow_accept_own_tokens"),

@@ -41,9 +41,13 @@ pub struct MainConf {
     pub revocation_sources: Vec<Arc<RevocationSource>>,
     /// `credentialflow_zone`.
     zone_size: Option<usize>,
-    /// Whether any location has the module on (set while merging): only then is the zone
-    /// created.
+    /// Whether any location has the module on, or serves the revocation or introspection
+    /// endpoint (set while merging): only then is the zone created.
     pub protects_somewhere: bool,
+    /// The revocation files a revocation endpoint appends to: the workers must be able to
+    /// write them (checked at `nginx -t`).
+    /// With the `credentialflow_oauth_revoke` that appends to each, for the error's file:line.
+    pub appended_files: Vec<(Arc<RevocationSource>, Option<ConfSite>)>,
     /// The shared-memory zone, once requested (`postconfiguration`).
     pub zone: Option<NonNull<ngx_shm_zone_t>>,
     /// Every client registry named anywhere, once each, for the same watcher.
@@ -194,7 +198,7 @@ impl LocConf {
         Ok(self.verifier.clone())
     }
 
-    fn merge(&mut self, prev: &mut LocConf) -> Result<(), MergeError> {
+    fn merge(&mut self, prev: &mut LocConf, main: &mut MainConf) -> Result<(), MergeError> {
         let realm = self.realm.as_ref().or(prev.realm.as_ref()).cloned();
         let realm = realm.unwrap_or_else(|| defaults::REALM.into());
         self.oauth.merge(&mut prev.oauth, &realm)?;
@@ -234,6 +238,7 @@ impl LocConf {
         inherit(&mut self.allow_preflight, &prev.allow_preflight);
         inherit(&mut self.token_source, &prev.token_source);
         inherit(&mut self.requirements, &prev.requirements);
+        self.finish_token_endpoint(main)?;
         let verifier = self.verifier()?;
         if let (None, Some(uri)) = (&self.remote, &self.key_request) {
             let (ttl, refresh) =
@@ -276,6 +281,50 @@ impl LocConf {
             });
         }
         self.protected = Some(Arc::new(self.protected_location(verifier)));
+        Ok(())
+    }
+
+    /// A revocation or introspection endpoint checks tokens with this level's keys,
+    /// algorithms and leeway; the revocation endpoint writes to Redis when it is configured,
+    /// else appends to this level's revocation file, without either of which it is refused (a
+    /// revocation must survive a restart).
+    fn finish_token_endpoint(&mut self, main: &mut MainConf) -> Result<(), MergeError> {
+        let Some((kind, at)) = self.oauth.endpoint() else { return Ok(()) };
+        if !kind.checks_tokens() {
+            return Ok(());
+        }
+        let at = at.cloned();
+        let mut store = None;
+        if kind == crate::oauth::EndpointKind::Revoke && main.redis.is_some() {
+            // Every instance learns a revocation through Redis, and it outlives restarts there.
+            store = Some(Box::new(crate::oauth::RedisStore) as Box<dyn crate::oauth::DurableStore>);
+        } else if kind == crate::oauth::EndpointKind::Revoke {
+            let file = self.revocation.as_ref().ok_or_else(|| MergeError {
+                message:
+                    "\"credentialflow_oauth_revoke\" needs a \"credentialflow_revocation_file\" \
+                          at its location or above, or \"credentialflow_redis\": revocations are \
+                          written to one of them, so that they survive a restart"
+                        .into(),
+                at: at.clone(),
+            })?;
+            let index = main
+                .revocation_sources
+                .iter()
+                .position(|source| Arc::ptr_eq(source, file))
+                .ok_or_else(|| MergeError {
+                    message: "unknown revocation file".into(),
+                    at: at.clone(),
+                })?;
+            if !main.appended_files.iter().any(|(known, _)| Arc::ptr_eq(known, file)) {
+                main.appended_files.push((Arc::clone(file), at.clone()));
+            }
+            let pool = self.oauth.thread_pool;
+            let file_store = crate::oauth::FileStore::new(file.path().to_path_buf(), index, pool);
+            store = Some(Box::new(file_store) as Box<dyn crate::oauth::DurableStore>);
+        }
+        let leeway = self.leeway.unwrap_or(defaults::LEEWAY);
+        self.oauth.attach_checks(self.keys.as_deref(), self.algorithms, leeway, store)?;
+        main.protects_somewhere = true;
         Ok(())
     }
 
@@ -387,13 +436,14 @@ pub unsafe extern "C" fn merge_loc_conf(
     guarded((*cf).log, "merge_loc_conf", NGX_CONF_ERROR as _, || {
         // SAFETY: nginx passes two distinct LocConf structs allocated by create_loc_conf.
         let (prev, conf) = unsafe { (&mut *prev.cast::<LocConf>(), &mut *conf.cast::<LocConf>()) };
-        match conf.merge(prev) {
+        // SAFETY: cf is the configuration being merged, inside http{}.
+        let Some(main) = Module::main_conf_mut(unsafe { &*cf }) else {
+            return NGX_CONF_ERROR as _;
+        };
+        match conf.merge(prev, main) {
             Ok(()) => {
                 if conf.protected.is_some() {
-                    // SAFETY: cf is the configuration being merged, inside http{}.
-                    if let Some(main) = Module::main_conf_mut(unsafe { &*cf }) {
-                        main.protects_somewhere = true;
-                    }
+                    main.protects_somewhere = true;
                 }
                 ptr::null_mut()
             }

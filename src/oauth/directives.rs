@@ -183,6 +183,20 @@ pub fn jwks(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError>
     endpoint(d, conf, EndpointKind::Jwks, Some(super::documents::handler))
 }
 
+/// `credentialflow_oauth_revoke;` Revocations are appended to the location's
+/// `credentialflow_revocation_file` (checked at merge time), on nginx's `default` thread pool.
+pub fn revoke(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    endpoint(d, conf, EndpointKind::Revoke, Some(super::revoke::handler))?;
+    // SAFETY: cf is the configuration being read.
+    conf.oauth.thread_pool = unsafe { super::revocation_commit::ThreadPool::default_pool(d.cf) };
+    Ok(())
+}
+
+/// `credentialflow_oauth_introspect;`
+pub fn introspect(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    endpoint(d, conf, EndpointKind::Introspect, Some(super::introspect::handler))
+}
+
 /// `credentialflow_oauth_metadata;`
 pub fn metadata(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
     endpoint(d, conf, EndpointKind::Metadata, Some(super::documents::handler))
@@ -221,6 +235,8 @@ fn endpoint(
         let slot = match kind {
             EndpointKind::Token => &mut server.oauth.token_path,
             EndpointKind::Jwks => &mut server.oauth.jwks_path,
+            EndpointKind::Revoke => &mut server.oauth.revoke_path,
+            EndpointKind::Introspect => &mut server.oauth.introspect_path,
             EndpointKind::Metadata => return Ok(()),
         };
         if slot.is_some() {

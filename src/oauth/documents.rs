@@ -78,7 +78,7 @@ fn answer(r: &mut Request) -> ngx_int_t {
             let scopes = registry.as_ref().map(|r| r.all_scopes()).unwrap_or_default();
             metadata(endpoint.issuer.issuer(), &endpoint.urls, &scopes)
         }
-        EndpointKind::Token => return failed,
+        EndpointKind::Token | EndpointKind::Revoke | EndpointKind::Introspect => return failed,
     };
     serve(r, &body)
 }

@@ -2,20 +2,25 @@
 //! its inheritance, and the content handlers of the token, JWKS and metadata endpoints. The
 //! decisions (registry, grant, tokens, documents) are the core's (`credentialflow_core::oauth`).
 
+mod body;
 pub mod directives;
 mod documents;
+mod introspect;
 mod respond;
+mod revocation_commit;
+mod revoke;
 mod token;
 
 use std::sync::Arc;
 
-use credentialflow_core::defaults;
 use credentialflow_core::jose::keys::VerifyKey;
 use credentialflow_core::oauth::issuer::{join_url, Endpoints};
 use credentialflow_core::oauth::source::RegistrySource;
 use credentialflow_core::oauth::{Issuer, IssuerKey};
+use credentialflow_core::{defaults, AccessRules, AlgorithmSet, Policy, Verifier};
 
 use crate::conf::args::ConfSite;
+pub use revocation_commit::{DurableStore, FileStore, RedisStore};
 
 /// Which endpoint a location serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +31,10 @@ pub enum EndpointKind {
     Jwks,
     /// `credentialflow_oauth_metadata`.
     Metadata,
+    /// `credentialflow_oauth_revoke` (RFC 7009).
+    Revoke,
+    /// `credentialflow_oauth_introspect` (RFC 7662).
+    Introspect,
 }
 
 impl EndpointKind {
@@ -34,7 +43,19 @@ impl EndpointKind {
             EndpointKind::Token => "credentialflow_oauth_token",
             EndpointKind::Jwks => "credentialflow_oauth_jwks",
             EndpointKind::Metadata => "credentialflow_oauth_metadata",
+            EndpointKind::Revoke => "credentialflow_oauth_revoke",
+            EndpointKind::Introspect => "credentialflow_oauth_introspect",
         }
+    }
+
+    /// Whether the endpoint authenticates clients (and so needs the registry).
+    fn takes_clients(self) -> bool {
+        matches!(self, EndpointKind::Token | EndpointKind::Revoke | EndpointKind::Introspect)
+    }
+
+    /// Whether the endpoint checks tokens (and so needs keys and the zone's revocations).
+    pub fn checks_tokens(self) -> bool {
+        matches!(self, EndpointKind::Revoke | EndpointKind::Introspect)
     }
 }
 
@@ -52,6 +73,20 @@ pub struct Endpoint {
     pub realm: Box<str>,
     /// The metadata's endpoint URLs.
     pub urls: Endpoints,
+    /// How the revocation and introspection endpoints check a token (set once the location's
+    /// keys are inherited, see [`OAuthConf::attach_checks`]).
+    pub checks: Option<TokenChecks>,
+}
+
+/// What the revocation and introspection endpoints check a token with.
+pub struct TokenChecks {
+    /// The issuer's keys and the location's: signature, time (with the location's leeway),
+    /// and the revocations in force; never replay protection, so that neither endpoint
+    /// consumes a token.
+    pub rules: AccessRules,
+    /// Where the revocation endpoint makes revocations durable (the revocation file; a
+    /// Redis store would be another [`revocation_commit::DurableStore`]).
+    pub store: Option<Box<dyn revocation_commit::DurableStore>>,
 }
 
 /// The `credentialflow_oauth_*` settings of one level; unset values are inherited.
@@ -71,10 +106,15 @@ pub struct OAuthConf {
     issuer: Option<Arc<Issuer>>,
     endpoint: Option<EndpointKind>,
     endpoint_at: Option<ConfSite>,
-    /// The exact-match locations of this server holding the token and JWKS endpoints (set on
-    /// the server's level by the endpoint directives, inherited by its locations).
+    /// The exact-match locations of this server holding the token, JWKS, revocation and
+    /// introspection endpoints (set on the server's level by the endpoint directives,
+    /// inherited by its locations).
     token_path: Option<Box<str>>,
     jwks_path: Option<Box<str>>,
+    revoke_path: Option<Box<str>>,
+    introspect_path: Option<Box<str>>,
+    /// nginx's `default` thread pool, which the revocation endpoint writes files on.
+    pub(crate) thread_pool: Option<revocation_commit::ThreadPool>,
     /// The issuer whose public keys the level's verification keys include
     /// (`credentialflow_accept_own_tokens`).
     keys_trust: Option<Arc<Issuer>>,
@@ -155,6 +195,8 @@ impl OAuthConf {
         }
         inherit(&mut self.token_path, &prev.token_path);
         inherit(&mut self.jwks_path, &prev.jwks_path);
+        inherit(&mut self.revoke_path, &prev.revoke_path);
+        inherit(&mut self.introspect_path, &prev.introspect_path);
         let issuer = self.issuer()?;
         if self.accept_own == Some(true) && issuer.is_none() {
             return Err(OAuthMergeError(
@@ -178,9 +220,9 @@ impl OAuthConf {
                 at,
             ));
         };
-        if kind == EndpointKind::Token && self.clients.is_none() {
+        if kind.takes_clients() && self.clients.is_none() {
             return Err(OAuthMergeError(
-                "\"credentialflow_oauth_token\" needs \"credentialflow_oauth_clients\"".into(),
+                format!("\"{}\" needs \"credentialflow_oauth_clients\"", kind.directive()),
                 at,
             ));
         }
@@ -196,6 +238,10 @@ impl OAuthConf {
             };
             urls.token = join_url(issuer.issuer(), token);
             urls.jwks = self.jwks_path.as_deref().map(|path| join_url(issuer.issuer(), path));
+            urls.revocation =
+                self.revoke_path.as_deref().map(|path| join_url(issuer.issuer(), path));
+            urls.introspection =
+                self.introspect_path.as_deref().map(|path| join_url(issuer.issuer(), path));
         }
         self.endpoint_ready = Some(Arc::new(Endpoint {
             kind,
@@ -204,7 +250,57 @@ impl OAuthConf {
             token_ttl: self.token_ttl.unwrap_or(defaults::OAUTH_TOKEN_TTL),
             realm: realm.into(),
             urls,
+            checks: None,
         }));
+        Ok(())
+    }
+
+    /// The endpoint this level serves, if any, and where its directive was written.
+    pub fn endpoint(&self) -> Option<(EndpointKind, Option<&ConfSite>)> {
+        self.endpoint.map(|kind| (kind, self.endpoint_at.as_ref()))
+    }
+
+    /// Completes a revocation or introspection endpoint with the location's keys,
+    /// algorithms and leeway (known once the location has inherited them) and, for
+    /// revocation, the file revocations are appended to.
+    pub fn attach_checks(
+        &mut self,
+        location_keys: Option<&[VerifyKey]>,
+        algorithms: Option<AlgorithmSet>,
+        leeway: i64,
+        store: Option<Box<dyn revocation_commit::DurableStore>>,
+    ) -> Result<(), OAuthMergeError> {
+        let Some(endpoint) = self.endpoint_ready.as_mut() else { return Ok(()) };
+        if !endpoint.kind.checks_tokens() {
+            return Ok(());
+        }
+        let at = self.endpoint_at.clone();
+        let issuer = Arc::clone(&endpoint.issuer);
+        let mut keys: Vec<VerifyKey> = location_keys
+            .unwrap_or_default()
+            .iter()
+            .filter(|key| !is_issuer_key(&issuer, key))
+            .cloned()
+            .collect();
+        keys.extend(issuer.verify_keys());
+        // The location's allow-list, widened by the issuer's own algorithms.
+        let algorithms =
+            algorithms.map(|set| set.iter().chain(issuer.algorithms().iter()).collect());
+        let verifier = Verifier::new(keys, algorithms).map_err(|e| {
+            OAuthMergeError(format!("\"{}\": {e}", endpoint.kind.directive()), at.clone())
+        })?;
+        let policy = Policy { leeway, ..Policy::default() };
+        let rules = AccessRules::new(
+            Arc::new(verifier),
+            policy,
+            false,
+            Vec::new(),
+            defaults::MAX_TOKEN_SIZE,
+        );
+        let Some(endpoint) = Arc::get_mut(endpoint) else {
+            return Err(OAuthMergeError("the endpoint is already shared".into(), at));
+        };
+        endpoint.checks = Some(TokenChecks { rules, store });
         Ok(())
     }
 }

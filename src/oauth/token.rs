@@ -1,200 +1,41 @@
 //! The token endpoint's content handler: reads the POST body (at most 8 KiB), hands it with the
 //! headers to the core's decision, and answers with a token or an RFC 6749 §5.2 error.
 
-use std::sync::Arc;
-
-use credentialflow_core::defaults;
-use credentialflow_core::oauth::{decide, ErrorCode, TokenRequest};
-use ngx::core::Status;
-use ngx::ffi::{
-    ngx_cached_time, ngx_http_discard_request_body, ngx_http_finalize_request,
-    ngx_http_read_client_request_body, ngx_http_request_t, ngx_int_t, ngx_read_file,
-    ngx_table_elt_t, ngx_uint_t, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_NOT_ALLOWED, NGX_HTTP_OK,
-    NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, NGX_HTTP_SPECIAL_RESPONSE, NGX_LOG_ERR, NGX_LOG_INFO,
-};
-use ngx::http::{HttpModuleLocationConf, Method, Request};
+use credentialflow_core::oauth::decide;
+use ngx::ffi::{ngx_http_request_t, ngx_int_t, ngx_uint_t, NGX_HTTP_OK, NGX_LOG_ERR, NGX_LOG_INFO};
+use ngx::http::Request;
 use ngx::ngx_log_error;
 
-use super::{respond, Endpoint};
-use crate::ffi_guard::guarded;
-use crate::Module;
+use super::body::{self, Outcome, NO_CACHE, NO_STORE};
+use super::respond;
 
-const NO_STORE: (&str, &str) = ("Cache-Control", "no-store");
-const NO_CACHE: (&str, &str) = ("Pragma", "no-cache");
-
-/// The body is over the limit.
-struct TooLarge;
-
-/// The cached second of nginx's clock.
-fn now() -> i64 {
-    // SAFETY: ngx_cached_time always points at a valid, current ngx_time_t in a worker.
-    unsafe { (*std::ptr::read_volatile(&raw const ngx_cached_time)).sec }
-}
-
-fn endpoint(r: &Request) -> Option<Arc<Endpoint>> {
-    Module::location_conf(r).and_then(|conf| conf.oauth.endpoint_ready.clone())
-}
-
-fn internal_error() -> ngx_int_t {
-    NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t
-}
-
-/// Answers a refusal the body was not read for (method, size): the body is discarded first.
-fn refuse_unread(
-    r: &mut Request,
-    status: ngx_uint_t,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> ngx_int_t {
-    // SAFETY: r is the live request of this content handler.
-    let rc = unsafe { ngx_http_discard_request_body(r.as_mut()) };
-    if rc != 0 {
-        return rc;
-    }
-    respond::json(r, status, headers, body)
-}
+const WHAT: &str = "the token endpoint";
 
 /// `credentialflow_oauth_token`'s content handler.
 pub unsafe extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
-    // SAFETY: nginx passes a live request.
-    let request = unsafe { Request::from_ngx_http_request(r) };
-    let log = request.log();
-    guarded(log, "the token endpoint", internal_error(), || {
-        if request.method() != Method::POST {
-            let body = r#"{"error":"invalid_request","error_description":"the token endpoint takes POST"}"#;
-            return refuse_unread(
-                request,
-                NGX_HTTP_NOT_ALLOWED as ngx_uint_t,
-                &[("Allow", "POST"), NO_STORE],
-                body,
-            );
-        }
-        if request.as_ref().headers_in.content_length_n > defaults::OAUTH_MAX_BODY as i64 {
-            return too_large(request, true);
-        }
-        // SAFETY: r is the live request; token_body runs once, now or from a read event.
-        let rc = unsafe { ngx_http_read_client_request_body(r, Some(token_body)) };
-        if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
-            return rc;
-        }
-        Status::NGX_DONE.into()
-    })
-}
-
-fn too_large(r: &mut Request, unread: bool) -> ngx_int_t {
-    let body =
-        r#"{"error":"invalid_request","error_description":"the request body is over 8 KiB"}"#;
-    let status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE as ngx_uint_t;
-    match unread {
-        true => refuse_unread(r, status, &[NO_STORE], body),
-        false => respond::json(r, status, &[NO_STORE], body),
-    }
+    // SAFETY: forwarded from nginx.
+    unsafe { body::start(r, WHAT, token_body) }
 }
 
 /// Runs once the whole body is read; finalizes the request exactly once.
 unsafe extern "C" fn token_body(r: *mut ngx_http_request_t) {
-    // SAFETY: nginx passes the live request whose body was read.
-    let request = unsafe { Request::from_ngx_http_request(r) };
-    let log = request.log();
-    let rc = guarded(log, "the token endpoint", internal_error(), || answer(request));
-    // SAFETY: the request took a reference for the body read; this gives it back.
-    unsafe { ngx_http_finalize_request(r, rc) };
-}
-
-/// The request body, copied out of its buffers (in memory or, if nginx spooled it, on disk).
-fn body(r: &Request) -> Result<Option<Vec<u8>>, TooLarge> {
-    let request_body = r.as_ref().request_body;
-    if request_body.is_null() {
-        return Ok(Some(Vec::new()));
-    }
-    let mut body = Vec::new();
-    // SAFETY: request_body is non-null once the post handler runs; bufs may be null.
-    let mut link = unsafe { (*request_body).bufs };
-    // SAFETY: each chain link and its buf are live for the request.
-    while let Some(chain) = unsafe { link.as_ref() } {
-        // SAFETY: a chain link always points at a buf.
-        let Some(buf) = (unsafe { chain.buf.as_ref() }) else { break };
-        let in_file = buf.in_file() != 0;
-        let len = if in_file {
-            usize::try_from(buf.file_last - buf.file_pos).unwrap_or(usize::MAX)
-        } else if buf.pos.is_null() || buf.last.is_null() {
-            0 // a chunked body ends with an empty last buf whose pos is null
-        } else {
-            // SAFETY: pos and last delimit this buf's data in one allocation.
-            usize::try_from(unsafe { buf.last.offset_from(buf.pos) }).unwrap_or(0)
-        };
-        if len > 0 {
-            if body.len() + len > defaults::OAUTH_MAX_BODY {
-                return Err(TooLarge);
-            }
-            let at = body.len();
-            body.resize(at + len, 0);
-            let Some(target) = body.get_mut(at..) else { return Ok(None) };
-            if in_file {
-                // SAFETY: the buf's file is open for the request; target has len bytes.
-                let read =
-                    unsafe { ngx_read_file(buf.file, target.as_mut_ptr(), len, buf.file_pos) };
-                if usize::try_from(read).ok() != Some(len) {
-                    return Ok(None);
-                }
-            } else {
-                // SAFETY: pos..last is len readable bytes.
-                let data = unsafe { std::slice::from_raw_parts(buf.pos, len) };
-                target.copy_from_slice(data);
-            }
-        }
-        link = chain.next;
-    }
-    Ok(Some(body))
-}
-
-/// A header's value, if the request has it.
-fn header(_r: &ngx_http_request_t, element: *mut ngx_table_elt_t) -> Option<&[u8]> {
-    // SAFETY: a non-null headers_in element lives in the request's pool, as long as `_r`.
-    let element = unsafe { element.as_ref() }?;
-    Some(element.value.as_bytes())
+    // SAFETY: forwarded from nginx.
+    unsafe { body::post(r, WHAT, |r| Outcome::Answered(answer(r))) }
 }
 
 fn answer(r: &mut Request) -> ngx_int_t {
-    let Some(endpoint) = endpoint(r) else { return internal_error() };
-    let Some(clients) = &endpoint.clients else { return internal_error() };
-    let body = match body(r) {
-        Ok(Some(body)) => body,
-        Ok(None) => return internal_error(),
-        Err(TooLarge) => return too_large(r, false),
-    };
-    let raw = r.as_ref();
-    let query = raw.args.as_bytes();
-    let request = TokenRequest {
-        content_type: header(raw, raw.headers_in.content_type),
-        authorization: header(raw, raw.headers_in.authorization),
-        query,
-        body: &body,
+    let Some(endpoint) = body::endpoint(r) else { return body::internal_error() };
+    let Some(clients) = &endpoint.clients else { return body::internal_error() };
+    let body = match body::read_body(r) {
+        Ok(body) => body,
+        Err(rc) => return rc,
     };
     let registry = clients.current();
-    let grant = match decide(&registry, &request, endpoint.token_ttl) {
+    let grant = match decide(&registry, &body::client_request(r, &body), endpoint.token_ttl) {
         Ok(grant) => grant,
-        Err(refusal) => {
-            ngx_log_error!(
-                NGX_LOG_INFO,
-                r.log(),
-                "credentialflow: token request refused: {}, client id \"{}\"",
-                refusal.code.name(),
-                refusal.client_for_log()
-            );
-            let challenge;
-            let mut headers = vec![NO_STORE, NO_CACHE];
-            if refusal.code == ErrorCode::InvalidClient {
-                // RFC 9110 §15.5.2: a 401 carries a challenge, here the scheme the client
-                // may use (RFC 6749 §5.2).
-                challenge = format!("Basic realm=\"{}\"", endpoint.realm);
-                headers.push(("WWW-Authenticate", challenge.as_str()));
-            }
-            let status = ngx_uint_t::from(refusal.code.status());
-            return respond::json(r, status, &headers, &refusal.json());
-        }
+        Err(refusal) => return body::refuse(r, &endpoint, "token request", &refusal),
     };
-    match endpoint.issuer.token_response(&grant, now()) {
+    match endpoint.issuer.token_response(&grant, body::now()) {
         Ok(json) => {
             ngx_log_error!(
                 NGX_LOG_INFO,
@@ -208,7 +49,7 @@ fn answer(r: &mut Request) -> ngx_int_t {
         }
         Err(error) => {
             ngx_log_error!(NGX_LOG_ERR, r.log(), "credentialflow: cannot issue a token: {error}");
-            internal_error()
+            body::internal_error()
         }
     }
 }

@@ -58,12 +58,6 @@ pub fn directive(d: &Directive<'_>, conf: &mut MainConf) -> Result<(), Directive
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unavailable;
 
-/// Whether `credentialflow_redis` is configured (in this worker's cycle).
-#[allow(dead_code)] // the revocation endpoint's (issue 11)
-pub fn configured() -> bool {
-    SETTINGS.with_borrow(Option::is_some)
-}
-
 /// Stores `revocation` in Redis with its end as its TTL and announces it to every instance
 /// (this one included: its subscriber adds it to the zone within a second). Fails within the
 /// configured `timeout=` when Redis is down or slow; without Redis configured, fails at once.
@@ -84,7 +78,6 @@ pub fn configured() -> bool {
 /// ```
 /// From a request-body post handler, which already holds the body's count, skip the
 /// `set_count` and let the task's finalize be the one the post handler would have made.
-#[allow(dead_code)] // the revocation endpoint's (issue 11)
 pub fn commit_revocation(
     revocation: &Revocation,
 ) -> impl Future<Output = Result<(), Unavailable>> + 'static {

@@ -10,7 +10,7 @@ use base64::Engine;
 use credentialflow_core::jose::crypto::backend::rand::{SecureRandom, SystemRandom};
 use credentialflow_core::oauth::registry::{
     format_digest, parse_ttl, valid_audience, valid_client_id, valid_scope, ClientRegistry,
-    MAX_SECRETS,
+    Permissions, MAX_SECRETS, PERMISSION_INTROSPECT, PERMISSION_REVOKE,
 };
 
 use crate::error::CliError;
@@ -18,12 +18,17 @@ use crate::error::CliError;
 /// `client --help`.
 pub const CLIENT_USAGE: &str = "\
 Usage: credentialflow client add    --clients-file F --id ID --scope \"a b\" --audience A [--audience B] [--ttl 15m]
+                                    [--permit revoke] [--permit introspect]
        credentialflow client rotate --clients-file F --id ID
        credentialflow client remove --clients-file F --id ID [--digest sha256:HEX]
 
 add     registers a client and prints its new secret once (256 random bits)
 rotate  gives the client a second secret (printed once); remove the old digest when done
 remove  removes one digest of the client, or the whole client
+
+--permit revoke      the client may revoke any token, and by sub, client_id or kid (RFC 7009
+                     lets every client revoke its own tokens without it)
+--permit introspect  the client may call the introspection endpoint (RFC 7662)
 ";
 
 /// Secret bytes: 256 bits.
@@ -37,6 +42,7 @@ struct Args {
     audiences: Vec<String>,
     ttl: Option<String>,
     digest: Option<String>,
+    permissions: Permissions,
 }
 
 fn parse(args: &[String]) -> Result<Args, CliError> {
@@ -60,6 +66,15 @@ fn parse(args: &[String]) -> Result<Args, CliError> {
             "--audience" => parsed.audiences.push(value()?),
             "--ttl" => parsed.ttl = Some(value()?),
             "--digest" => parsed.digest = Some(value()?),
+            "--permit" => match value()?.as_str() {
+                PERMISSION_REVOKE => parsed.permissions.revoke = true,
+                PERMISSION_INTROSPECT => parsed.permissions.introspect = true,
+                other => {
+                    return Err(CliError::usage(format!(
+                        "--permit: {other:?} is neither revoke nor introspect"
+                    )))
+                }
+            },
             other => return Err(CliError::usage(format!("client: unknown option {other:?}"))),
         }
     }
@@ -149,6 +164,11 @@ fn add(
     if let Some(ttl) = &args.ttl {
         line.push(' ');
         line.push_str(ttl);
+    }
+    let permissions = args.permissions.words();
+    if !permissions.is_empty() {
+        line.push(' ');
+        line.push_str(&permissions);
     }
     Ok((with_newline(text) + &line + "\n", Some(secret)))
 }
@@ -271,5 +291,24 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn add_writes_the_permission_words_and_rotate_keeps_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("clients.txt");
+        let args = ["add", "--id", "rs", "--audience", "x", "--permit", "introspect"];
+        run_in(&file, &args).unwrap();
+        let args = ["add", "--id", "adm", "--audience", "x", "--permit=revoke", "--ttl", "5m"];
+        run_in(&file, &[&args[..], &["--permit", "introspect"]].concat()).unwrap();
+        run_in(&file, &["rotate", "--id", "adm"]).unwrap();
+        let registry = ClientRegistry::parse(&std::fs::read(&file).unwrap()).unwrap();
+        let rs = registry.client("rs").unwrap();
+        assert_eq!(rs.permissions, Permissions { revoke: false, introspect: true });
+        let admin = registry.client("adm").unwrap();
+        assert_eq!(admin.permissions, Permissions { revoke: true, introspect: true });
+        assert_eq!((admin.secret_count(), admin.ttl), (2, Some(300)));
+        let refused = run_in(&file, &["add", "--id", "z", "--audience", "x", "--permit", "all"]);
+        assert!(refused.is_err());
     }
 }

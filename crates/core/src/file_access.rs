@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 /// Read permission in a class's three mode bits.
 const READ: u32 = 0o4;
+/// Write permission in a class's three mode bits.
+const WRITE: u32 = 0o2;
 /// Search (execute) permission in a class's three mode bits.
 const SEARCH: u32 = 0o1;
 
@@ -30,7 +32,7 @@ pub struct Identity {
 pub enum Denied {
     /// A directory on the way cannot be searched.
     Search(PathBuf),
-    /// The file itself cannot be read.
+    /// The file itself cannot be read (or, for [`writable_by`], written).
     Read {
         /// The file's permission bits.
         mode: u32,
@@ -79,6 +81,17 @@ fn owner_and_mode(meta: &fs::Metadata) -> (u32, u32, u32) {
 /// symbolic links. Components this process cannot stat are given the benefit of the doubt.
 #[cfg(unix)]
 pub fn readable_by(path: &Path, who: &Identity) -> Result<(), Denied> {
+    accessible_by(path, who, READ)
+}
+
+/// As [`readable_by`], for writing (the revocation endpoint appends to the file).
+#[cfg(unix)]
+pub fn writable_by(path: &Path, who: &Identity) -> Result<(), Denied> {
+    accessible_by(path, who, WRITE)
+}
+
+#[cfg(unix)]
+fn accessible_by(path: &Path, who: &Identity, want: u32) -> Result<(), Denied> {
     let real = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     // The directories of the path as written and of the file it resolves to.
     for dir in path.ancestors().skip(1).chain(real.ancestors().skip(1)) {
@@ -95,7 +108,7 @@ pub fn readable_by(path: &Path, who: &Identity) -> Result<(), Denied> {
     match fs::metadata(&real) {
         Ok(meta) => {
             let (mode, uid, gid) = owner_and_mode(&meta);
-            match permits(mode, uid, gid, who, READ) {
+            match permits(mode, uid, gid, who, want) {
                 true => Ok(()),
                 false => Err(Denied::Read { mode, uid, gid }),
             }
@@ -157,6 +170,12 @@ mod tests {
         );
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         assert_eq!(readable_by(&path, &stranger), Ok(()));
+        assert_eq!(
+            writable_by(&path, &stranger),
+            Err(Denied::Read { mode: 0o100644, uid: meta.uid(), gid: meta.gid() })
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(writable_by(&path, &stranger), Ok(()));
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
         assert_eq!(readable_by(&path, &stranger), Err(Denied::Search(dir.clone())));
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();

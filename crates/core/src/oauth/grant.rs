@@ -1,13 +1,13 @@
 //! The token request's decision for the client credentials grant (RFC 6749 §4.4): who the
 //! client is, and what it gets, or the RFC 6749 §5.2 / RFC 8707 error.
 
-use super::form::{basic_credentials, is_form_content_type, Form, FormError};
+use super::client_auth::Presented;
 use super::registry::{valid_scope, ClientRegistry};
 
 /// The only grant this endpoint issues.
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 
-/// An RFC 6749 §5.2 (and RFC 8707 §2) error code.
+/// An RFC 6749 §5.2 (and RFC 8707 §2, RFC 7009 §2.2.1) error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorCode {
     /// Missing, repeated or malformed parameter, wrong content type, two auth methods.
@@ -22,6 +22,8 @@ pub enum ErrorCode {
     InvalidScope,
     /// A `resource` or `audience` the client may not obtain tokens for.
     InvalidTarget,
+    /// A token the revocation endpoint cannot revoke (RFC 7009 §2.2.1).
+    UnsupportedTokenType,
 }
 
 impl ErrorCode {
@@ -34,6 +36,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::UnsupportedTokenType => "unsupported_token_type",
         }
     }
 
@@ -97,7 +100,7 @@ impl Grant {
     }
 }
 
-/// A token request as the nginx layer reads it.
+/// A request to the token, revocation or introspection endpoint as the nginx layer reads it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TokenRequest<'a> {
     /// The `Content-Type` header, if any.
@@ -110,70 +113,16 @@ pub struct TokenRequest<'a> {
     pub body: &'a [u8],
 }
 
-struct Refuse {
-    basic: bool,
-    client_id: Option<String>,
-}
-
-impl Refuse {
-    fn with(&self, code: ErrorCode, description: &'static str) -> Refusal {
-        Refusal { code, description, client_id: self.client_id.clone(), basic: self.basic }
-    }
-}
-
 /// Decides a token request against the registry; `default_ttl` is the configured lifetime.
 pub fn decide(
     registry: &ClientRegistry,
     request: &TokenRequest<'_>,
     default_ttl: i64,
 ) -> Result<Grant, Refusal> {
-    let basic = request.authorization.and_then(basic_credentials);
-    let mut refuse = Refuse { basic: basic.is_some(), client_id: None };
     use ErrorCode::*;
-
-    if !request.content_type.is_some_and(is_form_content_type) {
-        return Err(
-            refuse.with(InvalidRequest, "the request must be application/x-www-form-urlencoded")
-        );
-    }
-    let form = Form::parse(request.body).map_err(|e| match e {
-        FormError::Repeated(_) => refuse.with(InvalidRequest, "a parameter is repeated"),
-        _ => refuse.with(InvalidRequest, "malformed form encoding"),
-    })?;
-    refuse.client_id = form.get("client_id").map(str::to_owned);
-    if let Ok(query) = Form::parse(request.query) {
-        if query.has("client_secret") || query.has("client_id") {
-            return Err(refuse
-                .with(InvalidRequest, "client credentials are not accepted in the query string"));
-        }
-    }
-
-    let (id, secret) = match (basic, request.authorization) {
-        (Some(Ok((id, secret))), _) => {
-            refuse.client_id = Some(id.clone());
-            if form.has("client_secret") {
-                return Err(
-                    refuse.with(InvalidRequest, "more than one client authentication method")
-                );
-            }
-            if form.get("client_id").is_some_and(|body_id| body_id != id) {
-                return Err(
-                    refuse.with(InvalidRequest, "client_id differs from the Basic credentials")
-                );
-            }
-            (id, secret)
-        }
-        (Some(Err(_)), _) => {
-            return Err(refuse.with(InvalidRequest, "malformed Basic credentials"));
-        }
-        (None, Some(_)) => {
-            return Err(refuse.with(InvalidClient, "unsupported client authentication method"));
-        }
-        (None, None) => match (form.get("client_id"), form.get("client_secret")) {
-            (Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
-            _ => return Err(refuse.with(InvalidClient, "client authentication is required")),
-        },
-    };
+    let presented = Presented::read(request)?;
+    let refuse = &presented;
+    let form = &presented.form;
 
     let grant_type = form
         .get("grant_type")
@@ -184,9 +133,7 @@ pub fn decide(
         return Err(refuse.with(InvalidRequest, "resource and audience may not both be sent"));
     }
 
-    let Some(client) = registry.authenticate(&id, secret.as_bytes()) else {
-        return Err(refuse.with(InvalidClient, "client authentication failed"));
-    };
+    let client = presented.authenticate(registry)?;
     if grant_type != CLIENT_CREDENTIALS {
         return Err(refuse.with(UnsupportedGrantType, "only client_credentials is supported"));
     }
@@ -241,26 +188,16 @@ pub fn decide(
 
 #[cfg(test)]
 mod tests {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine;
-
     use super::*;
-    use crate::oauth::registry::format_digest;
-
-    const FORM: &[u8] = b"application/x-www-form-urlencoded";
+    use crate::oauth::client_auth::testing::{self, FORM};
 
     fn registry() -> ClientRegistry {
-        let text = format!(
-            "svc {} read,write https://api.a,https://api.b 5m\n\
-             svc {} read,write https://api.a,https://api.b 5m\n\
-             off {} read https://api.a disabled\n\
-             my:id {} - https://api.a\n",
-            format_digest(b"s3cret"),
-            format_digest(b"n3w"),
-            format_digest(b"x"),
-            format_digest(b"p+w:d"),
-        );
-        ClientRegistry::parse(text.as_bytes()).unwrap()
+        testing::registry(&[
+            ("svc", "s3cret", "read,write https://api.a,https://api.b 5m"),
+            ("svc", "n3w", "read,write https://api.a,https://api.b 5m"),
+            ("off", "x", "read https://api.a disabled"),
+            ("my:id", "p+w:d", "- https://api.a"),
+        ])
     }
 
     fn post(body: &str) -> Result<Grant, Refusal> {
@@ -270,14 +207,7 @@ mod tests {
     }
 
     fn basic(id: &str, secret: &str, body: &str) -> Result<Grant, Refusal> {
-        let header = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
-        let request = TokenRequest {
-            content_type: Some(FORM),
-            authorization: Some(header.as_bytes()),
-            body: body.as_bytes(),
-            ..Default::default()
-        };
-        decide(&registry(), &request, 900)
+        testing::with_basic(id, secret, body, |request| decide(&registry(), request, 900))
     }
 
     fn code(result: Result<Grant, Refusal>) -> ErrorCode {

@@ -348,7 +348,14 @@ pub struct Endpoints {
     pub token: String,
     /// The JWKS, if the server publishes one.
     pub jwks: Option<String>,
+    /// The RFC 7009 revocation endpoint, if the server has one.
+    pub revocation: Option<String>,
+    /// The RFC 7662 introspection endpoint, if the server has one.
+    pub introspection: Option<String>,
 }
+
+/// How clients authenticate at every endpoint (RFC 6749 §2.3.1).
+const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
 /// RFC 8414 authorization server metadata.
 pub fn metadata(issuer: &str, endpoints: &Endpoints, scopes: &[&str]) -> String {
@@ -360,11 +367,26 @@ pub fn metadata(issuer: &str, endpoints: &Endpoints, scopes: &[&str]) -> String 
         // not have. Naming "code" would send clients to an endpoint that does not exist.
         "response_types_supported": [],
         "grant_types_supported": [CLIENT_CREDENTIALS],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "scopes_supported": scopes,
     });
-    if let (Some(jwks), Value::Object(members)) = (&endpoints.jwks, &mut document) {
-        members.insert("jwks_uri".into(), jwks.as_str().into());
+    if let Value::Object(members) = &mut document {
+        if let Some(jwks) = &endpoints.jwks {
+            members.insert("jwks_uri".into(), jwks.as_str().into());
+        }
+        // RFC 8414 §2: each endpoint with its client authentication methods.
+        if let Some(revocation) = &endpoints.revocation {
+            members.insert("revocation_endpoint".into(), revocation.as_str().into());
+            members
+                .insert("revocation_endpoint_auth_methods_supported".into(), json!(AUTH_METHODS));
+        }
+        if let Some(introspection) = &endpoints.introspection {
+            members.insert("introspection_endpoint".into(), introspection.as_str().into());
+            members.insert(
+                "introspection_endpoint_auth_methods_supported".into(),
+                json!(AUTH_METHODS),
+            );
+        }
     }
     document.to_string()
 }
@@ -532,6 +554,7 @@ mod tests {
         let endpoints = Endpoints {
             token: join_url("https://auth.example/", "/oauth/token"),
             jwks: Some(join_url("https://auth.example", "/jwks.json")),
+            ..Endpoints::default()
         };
         let document: Value =
             serde_json::from_str(&metadata("https://auth.example", &endpoints, &["read"])).unwrap();
@@ -545,5 +568,21 @@ mod tests {
             document["token_endpoint_auth_methods_supported"],
             json!(["client_secret_basic", "client_secret_post"])
         );
+        assert!(document.get("revocation_endpoint").is_none());
+        let endpoints = Endpoints {
+            revocation: Some(join_url("https://auth.example", "/revoke")),
+            introspection: Some(join_url("https://auth.example", "/introspect")),
+            ..endpoints
+        };
+        let document: Value =
+            serde_json::from_str(&metadata("https://auth.example", &endpoints, &[])).unwrap();
+        assert_eq!(document["revocation_endpoint"], "https://auth.example/revoke");
+        assert_eq!(document["introspection_endpoint"], "https://auth.example/introspect");
+        for member in [
+            "revocation_endpoint_auth_methods_supported",
+            "introspection_endpoint_auth_methods_supported",
+        ] {
+            assert_eq!(document[member], json!(["client_secret_basic", "client_secret_post"]));
+        }
     }
 }

@@ -8,7 +8,10 @@
 //! ```
 //!
 //! Scopes and audiences are comma-separated lists (`-` for no scope). The optional fields after
-//! the audiences are a lifetime (`900`, `900s`, `15m`, `1h`, `1d`) and the word `disabled`.
+//! the audiences are a lifetime (`900`, `900s`, `15m`, `1h`, `1d`) and the words `disabled`,
+//! `revoke` (the client may revoke any token, and by `sub`, `client_id` or `kid`: RFC 7009
+//! lets every client revoke its own tokens only) and `introspect` (the client may call the
+//! RFC 7662 introspection endpoint), in any order.
 //! A client id may appear on two lines while its secret is rotated; both lines must then agree
 //! on everything but the digest.
 //!
@@ -42,7 +45,38 @@ pub struct Client {
     pub ttl: Option<i64>,
     /// Kept in the registry but refused (`unauthorized_client`).
     pub disabled: bool,
+    /// What it may do beyond obtaining tokens and revoking its own.
+    pub permissions: Permissions,
 }
+
+/// The optional permission words of a registry line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Permissions {
+    /// `revoke`: revoke any client's tokens, and by `sub`, `client_id` or `kid`.
+    pub revoke: bool,
+    /// `introspect`: call the introspection endpoint (RFC 7662 §4 requires the caller be
+    /// authorized).
+    pub introspect: bool,
+}
+
+impl Permissions {
+    /// The words, as a registry line writes them (space-separated, possibly empty).
+    pub fn words(self) -> String {
+        let mut words = Vec::new();
+        if self.revoke {
+            words.push(PERMISSION_REVOKE);
+        }
+        if self.introspect {
+            words.push(PERMISSION_INTROSPECT);
+        }
+        words.join(" ")
+    }
+}
+
+/// The registry word granting [`Permissions::revoke`].
+pub const PERMISSION_REVOKE: &str = "revoke";
+/// The registry word granting [`Permissions::introspect`].
+pub const PERMISSION_INTROSPECT: &str = "introspect";
 
 impl Client {
     /// How many secrets it has (1, or 2 while rotating).
@@ -197,21 +231,35 @@ fn parse_line(text: &str) -> Result<Client, String> {
             list(word, valid_audience)
                 .ok_or("an audience must be printable ASCII without commas, quotes or backslashes")
         })?;
-    let (mut ttl, mut disabled) = (None, false);
+    let (mut ttl, mut disabled, mut permissions) = (None, false, Permissions::default());
     for word in words {
         match word {
             "disabled" if !disabled => disabled = true,
+            PERMISSION_REVOKE if !permissions.revoke => permissions.revoke = true,
+            PERMISSION_INTROSPECT if !permissions.introspect => permissions.introspect = true,
+            "disabled" | PERMISSION_REVOKE | PERMISSION_INTROSPECT => {
+                return Err(format!("\"{word}\" is written twice"))
+            }
             _ if ttl.is_none() => {
                 ttl = Some(parse_ttl(word).ok_or_else(|| {
                     format!(
-                        "\"{word}\" is neither a lifetime (such as 900, 15m, 1h) nor \"disabled\""
+                        "\"{word}\" is neither a lifetime (such as 900, 15m, 1h) nor \"disabled\", \
+                         \"revoke\" or \"introspect\""
                     )
                 })?);
             }
             _ => return Err(format!("unexpected \"{word}\" after the lifetime")),
         }
     }
-    Ok(Client { id: id.into(), digests: vec![digest], scopes, audiences, ttl, disabled })
+    Ok(Client {
+        id: id.into(),
+        digests: vec![digest],
+        scopes,
+        audiences,
+        ttl,
+        disabled,
+        permissions,
+    })
 }
 
 impl ClientRegistry {
@@ -247,10 +295,12 @@ impl ClientRegistry {
         let same_grant = known.scopes == client.scopes
             && known.audiences == client.audiences
             && known.ttl == client.ttl
-            && known.disabled == client.disabled;
+            && known.disabled == client.disabled
+            && known.permissions == client.permissions;
         if !same_grant {
             return Err(format!(
-                "client \"{}\" is listed again with other scopes, audiences, lifetime or state; \
+                "client \"{}\" is listed again with other scopes, audiences, lifetime, state or \
+                 permissions; \
                  the lines of a rotating client differ only in the digest",
                 client.id
             ));
@@ -382,6 +432,27 @@ mod tests {
         let error = ClientRegistry::parse(three.as_bytes()).unwrap_err().to_string();
         assert!(error.starts_with("line 3: ") && error.contains("2 secrets"), "{error}");
         assert!(ClientRegistry::parse(b"\xff\n").is_err());
+    }
+
+    #[test]
+    fn permission_words_follow_the_audiences_in_any_order() {
+        let text = line("admin", "s", "- aud introspect 5m revoke")
+            + &line("rs", "t", "- aud introspect")
+            + &line("plain", "u", "- aud disabled");
+        let registry = ClientRegistry::parse(text.as_bytes()).unwrap();
+        let admin = registry.client("admin").unwrap();
+        assert_eq!(admin.permissions, Permissions { revoke: true, introspect: true });
+        assert_eq!((admin.ttl, admin.disabled), (Some(300), false));
+        assert_eq!(admin.permissions.words(), "revoke introspect");
+        let rs = registry.client("rs").unwrap();
+        assert_eq!(rs.permissions, Permissions { revoke: false, introspect: true });
+        assert_eq!(registry.client("plain").unwrap().permissions, Permissions::default());
+        let twice = line("a", "s", "- aud revoke revoke");
+        let error = ClientRegistry::parse(twice.as_bytes()).unwrap_err().to_string();
+        assert!(error.contains("written twice"), "{error}");
+        let rotating = line("a", "s", "- aud revoke") + &line("a", "t", "- aud");
+        let error = ClientRegistry::parse(rotating.as_bytes()).unwrap_err().to_string();
+        assert!(error.contains("permissions"), "{error}");
     }
 
     #[test]

@@ -12,7 +12,10 @@ asserts that:
      picked up when they reconnect (the whole set is loaded again);
   5. each instance logs the outage once for the whole streak, and its end once;
 that replay protection holds across instances (fails closed with 503 while Redis is down);
-and that a reload hands the subscription to the new worker 0, and no socket is left open.
+that a reload hands the subscription to the new worker 0, and no socket is left open; and
+that the revocation endpoint (RFC 7009, credentialflow_oauth_revoke) of one instance reaches
+the other within a second, answers 503 while Redis is down, and succeeds when retried after
+Redis is back.
 Standard library only. Usage: driver.py NGINX MODULE CLI WORKDIR
 """
 import os
@@ -23,11 +26,15 @@ import subprocess
 import sys
 import threading
 import time
+import base64
+import hashlib
 import urllib.error
+import urllib.parse
 import urllib.request
 
 NGINX, MODULE, CLI, WORK = (os.path.abspath(a) for a in sys.argv[1:5])
 PASSWORD = "multinode-pw"
+ADMIN_SECRET = "admin-secret-0123456789abcdefghij"
 CHANNEL = KEY = "mn:revocations"
 failures = []
 processes = []
@@ -103,6 +110,20 @@ def statuses(port, token, n=6):
     return {status(port, token) for _ in range(n)}
 
 
+def revoke_at(port, **form):
+    """POST to the revocation endpoint as the admin client (which holds `revoke`)."""
+    basic = base64.b64encode(f"admin:{ADMIN_SECRET}".encode()).decode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/oauth/revoke", data=urllib.parse.urlencode(form).encode(),
+        headers={"Authorization": f"Basic {basic}",
+                 "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def all_refuse_within(token, seconds, what):
     start = time.time()
     while True:
@@ -140,6 +161,11 @@ http {{
                          prefix=mn: timeout=500ms;
     server {{
         listen 127.0.0.1:{port} reuseport;
+        credentialflow_oauth_issuer http://127.0.0.1:{port};
+        credentialflow_oauth_signing_key {WORK}/keys/private.pem;
+        credentialflow_oauth_clients {WORK}/clients.txt;
+        credentialflow_jwt_key {WORK}/keys/public.pem;
+        location = /oauth/revoke {{ credentialflow_oauth_revoke; }}
         location /api/ {{
             credentialflow on;
             credentialflow_jwt_key {WORK}/keys/public.pem;
@@ -183,6 +209,9 @@ subprocess.run([CLI, "keygen", "--alg", "ES256", "--kid", "k1", "--out", f"{WORK
                check=True, stdout=subprocess.DEVNULL)
 with open(f"{WORK}/redis-password", "w") as f:
     f.write(PASSWORD + "\n")
+with open(f"{WORK}/clients.txt", "w") as f:
+    digest = hashlib.sha256(ADMIN_SECRET.encode()).hexdigest()
+    f.write(f"admin sha256:{digest} - https://api.example revoke\n")
 
 tokens = {
     "valid": mint("--kid", "k1", "--sub", "alice", "--jti", "ok-1"),
@@ -191,6 +220,9 @@ tokens = {
     "sub": mint("--kid", "k1", "--sub", "carol", "--jti", "c-1"),
     "kid": mint("--kid", "leaked-key", "--sub", "dan", "--jti", "d-1"),
     "late": mint("--kid", "k1", "--sub", "erin", "--jti", "e-1"),
+    "http_jti": mint("--kid", "k1", "--sub", "gina", "--jti", "http-1"),
+    "http_sub": mint("--kid", "k1", "--sub", "hank", "--jti", "h-1"),
+    "retried": mint("--kid", "k1", "--sub", "ivan", "--jti", "i-1"),
 }
 exp = int(time.time()) + 3600
 
@@ -217,6 +249,15 @@ try:
     all_refuse_within(tokens["kid"], 1.0, "kid revocation")
     check(cli_redis(PASSWORD, "ZSCORE", KEY, f"jti stolen-1 until={exp}") == str(exp),
           "the jti revocation's score is the token's exp (its TTL)")
+
+    # Through the revocation endpoint of node-a: node-b refuses within a second.
+    all_answer(tokens["http_jti"], 200, "the token before its revocation through the endpoint")
+    answer = revoke_at(PORTS[0], token=tokens["http_jti"])
+    check(answer[0] == 200, f"the endpoint revokes a token (RFC 7009 §2.2: 200; saw {answer})")
+    all_refuse_within(tokens["http_jti"], 1.0, "a token revoked through node-a's endpoint")
+    answer = revoke_at(PORTS[1], sub="hank")
+    check(answer[0] == 200, f"the endpoint revokes a subject (saw {answer})")
+    all_refuse_within(tokens["http_sub"], 1.0, "a subject revoked through node-b's endpoint")
 
     # Replay protection across instances: a token's first use anywhere is its only one.
     once = mint("--kid", "k1", "--sub", "alice", "--jti", "once-1")
@@ -252,6 +293,10 @@ try:
     for prefix in prefixes:
         check(log_count(prefix, "unreachable") == 1,
               f"{os.path.basename(prefix)}: the outage is logged once")
+    answer = revoke_at(PORTS[0], token=tokens["retried"])
+    check(answer[0] == 503 and "temporarily_unavailable" in answer[1],
+          f"Redis down: the endpoint answers 503 temporarily_unavailable (saw {answer})")
+    all_answer(tokens["retried"], 200, "Redis down: a revocation answered 503 is not enforced")
     start = time.time()
     seen = [status(port, mint("--kid", "k1", "--sub", "alice", "--jti", f"down-{port}"),
                    "/once/hello.txt") for port in PORTS]
@@ -270,6 +315,9 @@ try:
     all_refuse_within(tokens["late"], 4.0, "a revocation written during the outage, after the reconnection")
     all_answer(tokens["valid"], 200, "after the reconnection, a valid token")
     all_answer(tokens["jti"], 401, "after the reconnection, the jti revocation")
+    answer = revoke_at(PORTS[0], token=tokens["retried"])
+    check(answer[0] == 200, f"after the reconnection, the retried revocation succeeds (saw {answer})")
+    all_refuse_within(tokens["retried"], 1.0, "the retried revocation, on both instances")
     back = mint("--kid", "k1", "--sub", "alice", "--jti", "back-1")
     seen = [status(PORTS[1], back, "/once/hello.txt"), status(PORTS[0], back, "/once/hello.txt")]
     check(seen == [200, 401], f"after the reconnection, replay protection again (saw {seen})")

@@ -86,7 +86,7 @@ declare -A PEER_SO PEER_SNIPPET PEER_ALG
 all=(plain plain-longtoken)
 for alg in "${ALGS[@]}"; do all+=("$alg-hit" "$alg-cold" "$alg-rotate"); done
 all+=(jwks forward scope ES256-2w-shared ES256-2w-cold issue-ES256 issue-EdDSA)
-all+=(HS256-revoked10k HS256-replay HS256-noreplay)
+all+=(HS256-revoked10k HS256-replay HS256-noreplay ES256-remote)
 for spec in "${peers[@]}"; do
     name=${spec%%=*}
     rest=${spec#*=}
@@ -263,7 +263,18 @@ scenario() {
             # same verifications and nothing written.
             cache=10000 zone=64m mode=pool tokens="$work/tokens/HS256-once-pool.txt"
             loc=$(common HS256)
-            [ "$name" = HS256-replay ] && loc="$loc credentialflow_replay_protection on;" ;;
+            if [ "$name" = HS256-replay ]; then
+                loc="$loc credentialflow_replay_protection on;"
+            fi ;;
+        ES256-remote)
+            # ES256-hit with the key fetched from an identity provider (credentialflow_jwt_key_
+            # request; here a local file through an internal location): the cost of asking the
+            # worker's fetched key set on every request.
+            cache=10000 tokens="$work/tokens/ES256.jwt"
+            srv="location = /_jwks { internal; alias $work/keys/ES256/jwks.json; }"
+            loc="credentialflow on; credentialflow_jwt_key_request /_jwks;
+                 credentialflow_algorithms ES256; credentialflow_issuer $ISS;
+                 credentialflow_audience $AUD;" ;;
         *-hit) cache=10000 loc=$(common "$alg") tokens="$work/tokens/$alg.jwt" ;;
         *-cold) cache=0 loc=$(common "$alg") tokens="$work/tokens/$alg.jwt" ;;
         *-rotate) cache=10000 loc=$(common "$alg") mode=pool tokens="$work/tokens/$alg-pool.txt" ;;

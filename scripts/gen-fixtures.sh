@@ -300,6 +300,11 @@ mint BOB --alg RS256 "${rsa[@]}" --ttl 2h --sub bob --jti bob-jti-1
 own=(--iss https://auth.example --aud https://api.example --sub svc --claim client_id=svc
      --header typ=at+jwt --ttl 2h)
 mint OWN_EC --alg ES256 --key "$keys/ec256/private.pem" "${own[@]}" --scope orders:read
+# A jti that a revocation line would read back as another revocation (t/140).
+mint OWN_INJECTED_JTI --alg ES256 --key "$keys/ec256/private.pem" "${own[@]}" \
+    --jti 'victim before=99999999999'
+mint ROT_VICTIM --alg ES256 --key "$keys/ec256/private.pem" --iss https://auth.example \
+    --aud https://api.example --sub rot --claim client_id=rot --jti victim --ttl 2h
 mint OWN_ED --alg EdDSA --key "$keys/ed25519/private.pem" "${own[@]}" --scope orders:read
 mint OWN_WRONG_AUD --alg ES256 --key "$keys/ec256/private.pem" --iss https://auth.example \
     --aud https://other.example --sub svc --ttl 2h

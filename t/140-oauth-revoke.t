@@ -336,3 +336,35 @@ qr/\[emerg\] .*"credentialflow_oauth_revoke" needs a "credentialflow_revocation_
 --- suppress_stderr
 --- error_log eval
 qr/\[emerg\] .*"credentialflow_oauth_revoke" needs "credentialflow_oauth_clients" in \S+nginx\.conf:\d+/
+
+
+
+=== TEST 8: a jti that a revocation line would read back as another revocation is refused, and nothing is written (it would revoke client rot's token "victim" and free the caller's own)
+--- config
+    credentialflow_oauth_issuer https://auth.example;
+    credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem kid=as-1;
+    credentialflow_oauth_clients $TEST_NGINX_FIXTURES/oauth/clients.txt;
+    credentialflow_revocation_file html/revoked.txt;
+    location = /revoke { credentialflow_oauth_revoke; }
+    location = /revoked.txt { root html; }
+    location /api/ {
+        credentialflow on;
+        credentialflow_accept_own_tokens on;
+        root html;
+    }
+--- user_files
+>>> api/hello.txt
+hello
+>>> revoked.txt
+# empty at startup
+--- request eval
+["POST /revoke\ntoken=$ENV{TEST_NGINX_TOKEN_OWN_INJECTED_JTI}", "GET /revoked.txt",
+ "GET /api/hello.txt", "GET /api/hello.txt"]
+--- more_headers eval
+["Content-Type: application/x-www-form-urlencoded\nAuthorization: Basic c3ZjOnN2Yy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZmdoaWo=",
+ "", "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_ROT_VICTIM}",
+ "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_OWN_INJECTED_JTI}"]
+--- error_code eval
+[400, 200, 200, 200]
+--- response_body_like eval
+[qr/"error":"unsupported_token_type"/, qr/\A# empty at startup\n\z/, "hello", "hello"]

@@ -281,9 +281,12 @@ mod tests {
     #[test]
     fn appended_lines_read_back_as_the_revocation() {
         let revocation =
-            Revocation { until: Some(9), ..Revocation::new(RevocationKind::Jti, b"a b until=5") };
+            Revocation { until: Some(9), ..Revocation::new(RevocationKind::Jti, b"a b") };
         let after_newline = file_append(&revocation, true).unwrap();
-        assert_eq!(after_newline, b"jti a b until=5 until=9\n");
+        assert_eq!(after_newline, b"jti a b until=9\n");
+        // A jti that would be read back as another revocation is never appended.
+        let injected = Revocation::new(RevocationKind::Jti, b"victim before=99999999999");
+        assert_eq!(file_append(&Revocation { until: Some(9), ..injected }, true), None);
         let glued = [&b"sub x"[..], &file_append(&revocation, false).unwrap()].concat();
         let list = RevocationList::parse(&glued).unwrap();
         assert_eq!(list.entries().len(), 2);

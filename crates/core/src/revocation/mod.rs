@@ -117,12 +117,20 @@ pub fn parse_time(text: &[u8]) -> Option<i64> {
 }
 
 /// Whether `value` can be written in a line and read back unchanged: not empty, no control
-/// character, no space at either end (a line is trimmed).
+/// character, no space at either end (a line is trimmed), and no last word that reads as an
+/// attribute (`before=<time>`, `until=<time>`): a line's attributes are read from its end, so
+/// such a value would come back shorter, with a time it never had.
 pub fn writable_value(value: &[u8]) -> bool {
+    let ends_in_attribute = value.iter().rposition(u8::is_ascii_whitespace).is_some_and(|space| {
+        let last = &value[space + 1..];
+        let time = last.strip_prefix(b"before=").or_else(|| last.strip_prefix(b"until="));
+        time.and_then(parse_time).is_some()
+    });
     !value.is_empty()
         && !value.iter().any(|&b| b.is_ascii_control())
         && !value.first().is_some_and(u8::is_ascii_whitespace)
         && !value.last().is_some_and(u8::is_ascii_whitespace)
+        && !ends_in_attribute
 }
 
 impl Revocation {
@@ -172,7 +180,8 @@ impl Revocation {
         if let Some(until) = self.until {
             line.push_str(&format!(" until={until}"));
         }
-        Some(line)
+        // Whatever is written must be read back as this revocation, and as nothing else.
+        (Revocation::parse_line(line.as_bytes()).as_ref() == Ok(self)).then_some(line)
     }
 
     /// Whether it revokes a token issued at `iat` (`None`: no `iat`, counted as before).
@@ -235,10 +244,28 @@ mod tests {
             assert_eq!(r.to_line().as_deref(), Some(text));
             assert_eq!(line(&r.to_line().unwrap()), Ok(r));
         }
-        let tricky =
-            Revocation { until: Some(9), ..Revocation::new(RevocationKind::Jti, b"x until=5") };
-        assert_eq!(line(&tricky.to_line().unwrap()), Ok(tricky));
+        let spaced =
+            Revocation { until: Some(9), ..Revocation::new(RevocationKind::Jti, b"x until=soon") };
+        assert_eq!(line(&spaced.to_line().unwrap()), Ok(spaced));
         assert_eq!(Revocation::new(RevocationKind::Jti, b"a\nsub b").to_line(), None);
+        // A value ending in what reads as an attribute would come back as another revocation
+        // (a `jti` of "victim before=99999999999" as the jti "victim", issued before then):
+        // it is not writable, whatever attributes follow it.
+        for value in [
+            &b"victim before=99999999999"[..],
+            b"victim until=2030-01-01T00:00:00Z",
+            b"v\tbefore=5",
+        ] {
+            assert!(!writable_value(value), "{value:?}");
+            for (before, until) in
+                [(None, None), (None, Some(9)), (Some(3), None), (Some(3), Some(9))]
+            {
+                let r = Revocation { before, until, ..Revocation::new(RevocationKind::Jti, value) };
+                assert_eq!(r.to_line(), None, "{value:?} {before:?} {until:?}");
+            }
+        }
+        assert!(writable_value(b"before=5"), "a lone word is a value, never an attribute");
+        assert!(writable_value(b"x before=soon"), "not a time: read back as part of the value");
         assert_eq!(Revocation::new(RevocationKind::Jti, b" a").to_line(), None);
         assert_eq!(Revocation::new(RevocationKind::Jti, b"").to_line(), None);
     }

@@ -8,7 +8,10 @@
 #      worker (2), and every request is answered 200;
 #   3. the provider rotates to a new key (restarted with another kid): its new tokens are
 #      accepted without reloading nginx, and tokens of the key that left the set are refused;
-#   4. the provider goes down: tokens of the set in force are still accepted.
+#   4. the provider goes down: tokens of the set in force are still accepted;
+#   5. a slow provider and a client that keeps starting the fetch and going away at once
+#      (the fetch is a subrequest of its request): every other client's request still gets
+#      the keys (a fetch abandoned that way is neither a failure nor a used-up interval).
 #
 # Usage: scripts/idp-test.sh    (after scripts/build.sh; installs nodejs/npm with apt-get if missing)
 set -euo pipefail
@@ -48,8 +51,8 @@ fail() {
     exit 1
 }
 
-start_provider() { # KID
-    (cd "$work" && exec node provider.mjs "$op_port" "$1") >>"$prefix/provider.log" 2>&1 &
+start_provider() { # KID [JWKS_DELAY_MS]
+    (cd "$work" && exec node provider.mjs "$op_port" "$1" ${2:-}) >>"$prefix/provider.log" 2>&1 &
     op_pid=$!
     for _ in $(seq 100); do
         grep -q "READY .* $1\$" "$prefix/provider.log" 2>/dev/null && return 0
@@ -183,6 +186,44 @@ stop_provider
 for _ in 1 2 3 4; do
     expect "a token while the provider is down" 200 "$(status "$new_token" /api/hello.txt)"
 done
+# 5. Clients that go away mid-fetch, on a cold nginx and a provider 400 ms away.
+"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -s stop
+sleep 0.5
+start_provider key-3 400
+slow_token=$(token orders:read)
+"$nginx" -p "$prefix" -c "$prefix/nginx.conf"
+sleep 0.3
+python3 - "$port" "$slow_token" <<'PY' || fail "clients going away mid-fetch kept others from the keys"
+import socket, sys, threading, time, urllib.request
+port, token = int(sys.argv[1]), sys.argv[2]
+stop = time.time() + 4
+def quitter():
+    # A token-shaped credential (the signature does not matter): it makes the fetch start.
+    request = (f"GET /api/hello.txt HTTP/1.1\r\nHost: x\r\n"
+               f"Authorization: Bearer aaaa.bbbb.cccc\r\n\r\n").encode()
+    while time.time() < stop:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(request)
+        time.sleep(0.02)
+        s.close()
+        time.sleep(0.05)
+threading.Thread(target=quitter, daemon=True).start()
+codes = []
+while time.time() < stop:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/hello.txt",
+                                 headers={"Authorization": f"Bearer {token}"})
+    try:
+        codes.append(urllib.request.urlopen(req, timeout=10).status)
+    except urllib.error.HTTPError as e:
+        codes.append(e.code)
+    time.sleep(0.2)
+bad = [c for c in codes if c != 200]
+print(f"idp-test: clients going away mid-fetch: {len(codes)} other requests, {len(bad)} not 200 {bad[:5]}")
+sys.exit(1 if bad or not codes else 0)
+PY
+grep -q "was abandoned" "$prefix/logs/error.log" || fail "no fetch was abandoned: the test did not test"
+echo "idp-test: ok: a client going away mid-fetch does not cost the others their keys"
+
 if grep -E '\[(alert|crit|emerg)\]' "$prefix/logs/error.log"; then
     fail "nginx logged alerts"
 fi

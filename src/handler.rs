@@ -67,6 +67,11 @@ fn check(r: &mut Request) -> Status {
     // changed: the forwarded headers, already built in the request pool, or the refusal.
     let decided = match &location.remote_keys {
         None => request_ctx::decide(r, &location),
+        // No token, or a malformed credential: refused without any key, so a request that
+        // carries nothing neither starts nor waits for a fetch.
+        Some(_) if !request_ctx::has_token(r, &location) => {
+            request_ctx::decide_with(r, &location, None)
+        }
         Some(source) => match remote_keys::for_request(r, source) {
             Keys::Ready(verifier) => {
                 let ctx = request_ctx::decide_with(r, &location, Some(&verifier));

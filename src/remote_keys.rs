@@ -5,7 +5,7 @@
 //! When to fetch and what stays in force is the core's (`credentialflow_core::remote_keys`).
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::Arc;
@@ -15,8 +15,8 @@ use credentialflow_core::Verifier;
 use ngx::ffi::{
     ngx_cached_time, ngx_http_post_subrequest_t, ngx_http_request_body_t, ngx_http_request_t,
     ngx_http_subrequest, ngx_int_t, ngx_log_t, ngx_pcalloc, ngx_post_event, ngx_posted_events,
-    ngx_str_t, NGX_HTTP_SUBREQUEST_IN_MEMORY, NGX_HTTP_SUBREQUEST_WAITED, NGX_LOG_ERR,
-    NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
+    ngx_str_t, NGX_HTTP_CLIENT_CLOSED_REQUEST, NGX_HTTP_SUBREQUEST_IN_MEMORY,
+    NGX_HTTP_SUBREQUEST_WAITED, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::Request;
 use ngx::ngx_log_error;
@@ -43,17 +43,19 @@ thread_local! {
     /// Per worker (one thread), per source (by address: a source lives as long as the
     /// configuration, which a worker never outlives).
     static WORKER: RefCell<HashMap<usize, WorkerKeys>> = RefCell::new(HashMap::new());
-    /// Requests that were suspended once for a fetch: they are never suspended again (a fetch
-    /// that fails, or a refresh interval of 0, must not keep one request going round).
-    static SUSPENDED: RefCell<HashSet<usize>> = RefCell::new(HashSet::new());
+    /// Requests suspended for a fetch, with the number of fetches that had ended then: once a
+    /// fetch has ended while it waited (with keys or a failure), a request is never suspended
+    /// again (a failing fetch, or a refresh interval of 0, must not keep one request going
+    /// round); a request that waited for a fetch that was abandoned may wait again.
+    static SUSPENDED: RefCell<HashMap<usize, u64>> = RefCell::new(HashMap::new());
 }
 
-/// Marks a request as suspended once, until its pool is destroyed.
+/// Forgets a suspended request when its pool is destroyed.
 struct SuspendedOnce(usize);
 
 impl Drop for SuspendedOnce {
     fn drop(&mut self) {
-        SUSPENDED.with(|set| set.borrow_mut().remove(&self.0));
+        SUSPENDED.with(|map| map.borrow_mut().remove(&self.0));
     }
 }
 
@@ -62,16 +64,21 @@ fn request_id(r: &Request) -> usize {
     request as usize
 }
 
-/// Records that `r` is being suspended; `false` if it was already (or out of memory).
-fn suspend_once(r: &Request) -> bool {
+/// Records that `r` is being suspended; `false` if a fetch ended since it was suspended
+/// before (or out of memory).
+fn suspend_once(r: &Request, source: &Arc<RemoteSource>) -> bool {
     let id = request_id(r);
-    if SUSPENDED.with(|set| set.borrow().contains(&id)) {
-        return false;
+    let completed = with_state(source, |state| state.keys.completed());
+    match SUSPENDED.with(|map| map.borrow().get(&id).copied()) {
+        Some(at) if at != completed => return false,
+        Some(_) => {}
+        None => {
+            if r.pool().allocate(SuspendedOnce(id)).is_null() {
+                return false;
+            }
+        }
     }
-    if r.pool().allocate(SuspendedOnce(id)).is_null() {
-        return false;
-    }
-    SUSPENDED.with(|set| set.borrow_mut().insert(id));
+    SUSPENDED.with(|map| map.borrow_mut().insert(id, completed));
     true
 }
 
@@ -133,7 +140,7 @@ pub fn current(source: &Arc<RemoteSource>) -> Option<Arc<Verifier>> {
 fn act(r: &Request, source: &Arc<RemoteSource>, need: KeysNeed) -> Keys {
     let need = match need {
         // Suspended once already: decide with what there is.
-        KeysNeed::Fetch | KeysNeed::Wait if !suspend_once(r) => {
+        KeysNeed::Fetch | KeysNeed::Wait if !suspend_once(r, source) => {
             match with_state(source, |state| state.keys.current()) {
                 Some(verifier) => KeysNeed::Ready(verifier),
                 None => KeysNeed::Unavailable,
@@ -214,13 +221,23 @@ impl Drop for Fetch {
     fn drop(&mut self) {
         if !self.done {
             self.done = true;
-            let outcome = with_state(&self.source, |state| {
-                state.keys.fetch_finished(now(), Err("the fetching request ended first".into()))
-            });
-            report(self.log, &self.source, &outcome);
-            wake_all(&self.source);
+            abandon(self.log, &self.source);
         }
     }
+}
+
+/// The fetch ended without an answer because the request carrying it went away: not the
+/// identity provider's failure, and no refresh interval used up; a waiting request fetches.
+fn abandon(log: *mut ngx_log_t, source: &Arc<RemoteSource>) {
+    with_state(source, |state| state.keys.fetch_abandoned());
+    ngx_log_error!(
+        NGX_LOG_INFO,
+        log,
+        "credentialflow: the fetch of keys from \"{}\" was abandoned (the request that made it \
+         went away); the next request that needs them fetches again",
+        source.uri
+    );
+    wake_all(source);
 }
 
 fn start_fetch(r: &Request, source: &Arc<RemoteSource>) -> Option<()> {
@@ -279,6 +296,9 @@ use ngx::ffi::ngx_uint_t;
 unsafe fn document(sr: *mut ngx_http_request_t, rc: ngx_int_t) -> Result<Vec<u8>, String> {
     // SAFETY: per the contract.
     let sr = unsafe { &*sr };
+    if rc < 0 {
+        return Err(format!("the subrequest failed ({rc})"));
+    }
     let status = if rc >= 300 { rc as usize } else { sr.headers_out.status };
     if status != 200 {
         return Err(format!("status {status}"));
@@ -319,6 +339,12 @@ unsafe extern "C" fn fetch_done(
             return rc;
         }
         fetch.done = true;
+        // The client of the request that carried the fetch went away (nginx's 499): the
+        // identity provider did not fail.
+        if rc == NGX_HTTP_CLIENT_CLOSED_REQUEST as ngx_int_t {
+            abandon(log, &fetch.source);
+            return rc;
+        }
         // SAFETY: the subrequest has finished.
         let result = unsafe { document(sr, rc) };
         let outcome = with_state(&fetch.source, |state| {

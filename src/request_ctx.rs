@@ -120,16 +120,27 @@ fn credential_from_value<'r>(r: &'r Request, source: &ComplexValue) -> Result<&'
     }
 }
 
+/// The token of `r` under `location`'s rules: from `credentialflow_token`'s value or the
+/// credential header.
+fn find_token<'r>(r: &'r Request, location: &ProtectedLocation) -> Result<&'r [u8], Rejection> {
+    match &location.token_source {
+        Some(source) => credential_from_value(r, source),
+        None => credential(r, &location.header),
+    }
+}
+
+/// Whether `r` carries a token at all: a request without one is refused without any key
+/// (it neither waits for nor starts a fetch of keys).
+pub fn has_token(r: &Request, location: &ProtectedLocation) -> bool {
+    find_token(r, location).is_ok()
+}
+
 fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>) -> RequestCtx {
     // With Redis, the first use is recorded there, after the decision (the request waits).
     let deferred = Module::main_conf(r.as_ref())
         .filter(|main| main.redis.is_some())
         .map(|_| crate::redis::replay::Deferred::default());
-    let found = match &location.token_source {
-        Some(source) => credential_from_value(r, source),
-        None => credential(r, &location.header),
-    };
-    let (raw, cache_hit, shared_hit, verdict) = match found {
+    let (raw, cache_hit, shared_hit, verdict) = match find_token(r, location) {
         Err(rejection) => (&[][..], None, false, Err(rejection)),
         Ok(raw) => {
             let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);

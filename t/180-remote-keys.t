@@ -270,3 +270,24 @@ invalid value "30s" in "credentialflow_jwt_key_cache" directive, the cache time 
 --- must_die
 --- error_log
 "credentialflow" is on but neither "credentialflow_jwt_key" nor "credentialflow_jwt_key_request" is set
+
+
+
+=== TEST 11: a request without a token is refused at once: it neither starts nor waits for a fetch
+--- config
+    location = /_jwks {
+        internal;
+        proxy_pass http://127.0.0.1:1/jwks.json;
+    }
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key_request /_jwks;
+        root html;
+    }
+--- request
+GET /api/x.txt
+--- error_code: 401
+--- response_headers
+WWW-Authenticate: Bearer realm="api"
+--- no_error_log
+cannot fetch keys

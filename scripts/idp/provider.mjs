@@ -3,11 +3,12 @@
 // a fresh RSA key whose kid is given on the command line, so a restart with another kid is a
 // key rotation. Every request for the JWKS prints one "JWKS_FETCH" line (for counting).
 //
-// Usage: node provider.mjs PORT KID
+// Usage: node provider.mjs PORT KID [JWKS_DELAY_MS]   (a slow identity provider: the JWKS
+// answer is held back that long)
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
 
-const [port, kid] = process.argv.slice(2);
+const [port, kid, delay] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const resource = 'https://api.example';
 const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -41,7 +42,10 @@ const provider = new Provider(issuer, {
   },
 });
 provider.use(async (ctx, next) => {
-  if (ctx.path === '/jwks') console.log(`JWKS_FETCH ${kid}`);
+  if (ctx.path === '/jwks') {
+    console.log(`JWKS_FETCH ${kid}`);
+    if (delay) await new Promise((resolve) => setTimeout(resolve, Number(delay)));
+  }
   await next();
 });
 provider.listen(Number(port), '127.0.0.1', () => console.log(`READY ${issuer} ${kid}`));

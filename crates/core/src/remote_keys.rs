@@ -81,6 +81,10 @@ pub struct RemoteKeys {
     fetched_at: Option<i64>,
     /// When the last fetch started.
     last_attempt: Option<i64>,
+    /// When the fetch before it started: restored when the last one is abandoned.
+    previous_attempt: Option<i64>,
+    /// How many fetches ended (succeeded or failed); an abandoned one does not count.
+    completed: u64,
     in_flight: bool,
     failing: bool,
 }
@@ -97,6 +101,8 @@ impl RemoteKeys {
             current,
             fetched_at: None,
             last_attempt: None,
+            previous_attempt: None,
+            completed: 0,
             in_flight: false,
             failing: false,
         }
@@ -136,7 +142,25 @@ impl RemoteKeys {
     /// A fetch starts now.
     pub fn fetch_started(&mut self, now: i64) {
         self.in_flight = true;
+        self.previous_attempt = self.last_attempt;
         self.last_attempt = Some(now);
+    }
+
+    /// The fetch under way ended without an answer from the identity provider because the
+    /// request that carried it went away (a client closing its connection must not count as
+    /// the identity provider failing, nor use up the refresh interval): as if it never
+    /// started, so the next request that needs the keys fetches at once.
+    pub fn fetch_abandoned(&mut self) {
+        if self.in_flight {
+            self.in_flight = false;
+            self.last_attempt = self.previous_attempt;
+        }
+    }
+
+    /// How many fetches have ended with an answer (success or failure): a request that waited
+    /// and sees this number unchanged waited for an abandoned fetch, and may wait again.
+    pub fn completed(&self) -> u64 {
+        self.completed
     }
 
     /// The set in force, however stale (file keys alone before the first fetch).
@@ -152,6 +176,7 @@ impl RemoteKeys {
     /// The fetch ended: `Ok` with the document of a 200 answer, `Err` with why not.
     pub fn fetch_finished(&mut self, now: i64, result: Result<&[u8], String>) -> FetchOutcome {
         self.in_flight = false;
+        self.completed += 1;
         match result.and_then(|document| self.prepare(document)) {
             Ok((verifier, outcome)) => {
                 self.current = Some(Arc::new(verifier));
@@ -278,6 +303,28 @@ mod tests {
         let huge = vec![b' '; MAX_DOCUMENT + 1];
         k.fetch_started(900);
         assert!(matches!(k.fetch_finished(900, Ok(&huge)), FetchOutcome::Failed { .. }));
+    }
+
+    #[test]
+    fn an_abandoned_fetch_neither_fails_nor_uses_up_the_refresh_interval() {
+        let mut k = keys(600, 30);
+        k.fetch_started(0);
+        k.fetch_abandoned();
+        assert_eq!(is(k.need(0)), "fetch", "cold, the next request fetches at once");
+        assert_eq!(k.completed(), 0);
+        k.fetch_started(1);
+        k.fetch_finished(1, Ok(JWKS.as_bytes()));
+        assert_eq!(k.completed(), 1);
+        // An unknown kid's refetch, abandoned: the next unknown kid may fetch at once.
+        assert!(k.need_for_unknown_key(40).is_some());
+        k.fetch_started(40);
+        k.fetch_abandoned();
+        assert!(matches!(k.need_for_unknown_key(41), Some(KeysNeed::Fetch)));
+        k.fetch_started(41);
+        k.fetch_finished(41, Ok(JWKS.as_bytes()));
+        assert!(k.need_for_unknown_key(42).is_none(), "a finished fetch starts the interval");
+        k.fetch_abandoned();
+        assert!(k.need_for_unknown_key(42).is_none(), "nothing under way: nothing to abandon");
     }
 
     #[test]

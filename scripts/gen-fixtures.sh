@@ -284,6 +284,8 @@ mint VARS --alg RS256 "${rsa[@]}" "${valid[@]}" --header typ=at+jwt --iss https:
 mint KEYCLOAK --alg RS256 "${rsa[@]}" "${valid[@]}" --claim azp=web-app \
     --claim 'realm_access={"roles":["offline_access","billing-admin"]}' \
     --claim 'org={"id":7,"active":true,"eu":false,"name":"Acme","bad":"a\nb","none":null}'
+mint KEYCLOAK_SPACED --alg RS256 "${rsa[@]}" "${valid[@]}" \
+    --claim 'realm_access={"roles":["user","x billing-admin"]}'
 mint SCP_ARRAY --alg RS256 "${rsa[@]}" "${valid[@]}" --claim 'scp=["orders:read","profile"]'
 mint SCP_STRING --alg RS256 "${rsa[@]}" "${valid[@]}" --claim 'scp=orders:read profile'
 mint SCP_NUMBER --alg RS256 "${rsa[@]}" "${valid[@]}" --claim scp=7

@@ -95,7 +95,7 @@ the duplicate "roles" variable
 
 
 
-=== TEST 4: require with map: a Keycloak role (regex over the joined roles), default 403 insufficient_scope
+=== TEST 4: require with map: a Keycloak role (regex over the joined roles), default 403 insufficient_scope; a role holding a space ("x billing-admin") keeps the array as JSON, so it never reads as the role "billing-admin"
 --- http_config
     credentialflow_claim_set $roles realm_access roles;
     map $roles $is_billing_admin {
@@ -112,6 +112,7 @@ the duplicate "roles" variable
         credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
         credentialflow_require $is_billing_admin;
         add_header X-Status $credentialflow_status always;
+        add_header X-Roles $roles always;
         root html;
     }
     location /root/ {
@@ -127,13 +128,18 @@ billing
 >>> root/x.txt
 root
 --- request eval
-["GET /billing/x.txt", "GET /root/x.txt", "GET /billing/x.txt"]
+["GET /billing/x.txt", "GET /root/x.txt", "GET /billing/x.txt", "GET /billing/x.txt"]
 --- more_headers eval
-"Authorization: Bearer $ENV{TEST_NGINX_TOKEN_KEYCLOAK}"
+["Authorization: Bearer $ENV{TEST_NGINX_TOKEN_KEYCLOAK}",
+ "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_KEYCLOAK}",
+ "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_KEYCLOAK}",
+ "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_KEYCLOAK_SPACED}"]
 --- error_code eval
-[200, 403, 200]
+[200, 403, 200, 403]
 --- response_body_like eval
-["billing", "403 Forbidden", "billing"]
+["billing", "403 Forbidden", "billing", "403 Forbidden"]
+--- response_headers_like eval
+["X-Roles: offline_access billing-admin", "", "", 'X-Roles: \["user","x billing-admin"\]']
 
 
 
@@ -352,7 +358,7 @@ cookie
 >>> hook/x.txt
 hook
 --- request eval
-["GET /cookie/x.txt", "GET /cookie/x.txt", "GET /hook/x.txt?token=$ENV{TEST_NGINX_TOKEN_RS256}", "GET /hook/x.txt?token=$ENV{TEST_NGINX_TOKEN_EXPIRED}", "GET /hook/x.txt"]
+["GET /cookie/x.txt", "GET /cookie/x.txt", "GET /hook/x.txt?token=$ENV{TEST_NGINX_TOKEN_RS256}", "GET /hook/x.txt?token=not.a.token", "GET /hook/x.txt"]
 --- more_headers eval
 ["Cookie: theme=dark; access_token=$ENV{TEST_NGINX_TOKEN_RS256}", "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_RS256}", "", "", ""]
 --- error_code eval

@@ -27,11 +27,14 @@ pub struct ClaimsView<'a> {
 }
 
 /// Formats a claim value: strings as they are, arrays of strings joined by a space, anything
-/// else as compact JSON.
+/// else as compact JSON. An array with an item that is empty or holds a space is compact JSON
+/// too: joined, `["user", "x admin"]` would read as three items, one of them `admin`.
 pub fn format_value(value: &Value) -> Cow<'_, str> {
+    let plain_item =
+        |item: &Value| item.as_str().is_some_and(|s| !s.is_empty() && !s.contains(' '));
     match value {
         Value::String(s) => Cow::Borrowed(s),
-        Value::Array(items) if items.iter().all(Value::is_string) => {
+        Value::Array(items) if items.iter().all(plain_item) => {
             Cow::Owned(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
         }
         other => Cow::Owned(other.to_string()),
@@ -190,6 +193,10 @@ mod tests {
         assert_eq!(format_value(&json!(12)), "12");
         assert_eq!(format_value(&json!(1.5)), "1.5");
         assert_eq!(format_value(&json!(["a", 1])), "[\"a\",1]");
+        // Joined, these would be ambiguous: an item with a space (or an empty one) keeps the
+        // array as JSON, so "x admin" never reads as the role "admin".
+        assert_eq!(format_value(&json!(["user", "x admin"])), r#"["user","x admin"]"#);
+        assert_eq!(format_value(&json!(["a", ""])), r#"["a",""]"#);
         assert_eq!(format_value(&json!({"k": true})), "{\"k\":true}");
     }
 

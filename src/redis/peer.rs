@@ -24,8 +24,12 @@ use ngx::ffi::{
 
 use super::settings::RedisSettings;
 
-/// The most a connection buffers of unread replies (a whole revocation set is one reply).
+/// The most the subscriber's connections buffer of unread replies (a whole revocation set is
+/// one reply).
 const READ_LIMIT: usize = 256 * 1024 * 1024;
+/// The most a request's connection (a replay check, a revocation written) buffers: its
+/// replies are a status or an integer each; anything larger is a broken or hostile server.
+const REQUEST_READ_LIMIT: usize = 64 * 1024;
 
 /// Why a connection failed.
 #[derive(Debug)]
@@ -138,7 +142,7 @@ impl Peer {
             log: quiet,
             read_waker: None,
             write_waker: None,
-            reader: Reader::new(READ_LIMIT),
+            reader: Reader::new(if background { READ_LIMIT } else { REQUEST_READ_LIMIT }),
             background,
         });
         peer.pc.name = &raw mut peer.name;
@@ -155,6 +159,11 @@ impl Peer {
             }
         }
         Ok(peer)
+    }
+
+    /// Gives back the memory of the replies read so far (before the connection is kept idle).
+    pub fn release_buffers(&mut self) {
+        self.reader.release();
     }
 
     /// Whether the connection can carry another exchange: open, nothing buffered, and

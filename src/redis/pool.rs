@@ -50,6 +50,7 @@ pub async fn exchange(
         replies.push(peer.read_frame(deadline).await?);
     }
     if peer.is_idle_and_open() {
+        peer.release_buffers();
         IDLE.with_borrow_mut(|idle| {
             if idle.len() < MAX_IDLE {
                 idle.push((Arc::clone(settings), peer));

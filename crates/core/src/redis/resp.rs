@@ -168,6 +168,16 @@ impl Reader {
         Reader { buf: Vec::new(), scan: Scan::default(), limit }
     }
 
+    /// Gives back the memory of replies already read (before a connection is kept idle: one
+    /// large reply must not stay allocated for the life of the connection).
+    pub fn release(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = Vec::new();
+        } else {
+            self.buf.shrink_to_fit();
+        }
+    }
+
     /// Appends bytes read from the connection.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<(), RespError> {
         if self.buf.len().saturating_add(bytes.len()) > self.limit {
@@ -305,6 +315,20 @@ pub fn pubsub(frame: &OwnedFrame, channel: &[u8]) -> Result<PubSub, ReplyError> 
 mod tests {
     use super::*;
     use crate::revocation::RevocationKind;
+
+    #[test]
+    fn a_large_reply_does_not_stay_allocated() {
+        let mut reader = Reader::new(1 << 24);
+        let big = [b"$1000000\r\n".to_vec(), vec![b'x'; 1_000_000], b"\r\n".to_vec()].concat();
+        reader.feed(&big).unwrap();
+        assert!(reader.next_frame().unwrap().is_some());
+        assert!(reader.is_empty());
+        reader.release();
+        assert_eq!(reader.buf.capacity(), 0);
+        // A request's connection refuses more than its small limit.
+        let mut small = Reader::new(64 * 1024);
+        assert!(matches!(small.feed(&big), Err(RespError::TooLarge(_))));
+    }
 
     fn frames(bytes: &[u8], piece: usize) -> Result<Vec<OwnedFrame>, RespError> {
         let mut reader = Reader::new(1 << 20);

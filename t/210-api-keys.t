@@ -456,3 +456,39 @@ qr/\[emerg\] .*"credentialflow_accept" takes "api_key" but no "credentialflow_ap
 --- suppress_stderr
 --- error_log eval
 qr/\[emerg\] .*invalid value "basic" in "credentialflow_accept" directive, it must be "jwt" or "api_key"/
+
+
+
+=== TEST 17: a registry that becomes malformed at run time keeps the last good keys in force
+--- http_config
+    log_format registry_raw "$arg_line";
+--- config
+    location /k/ {
+        credentialflow on;
+        credentialflow_accept api_key;
+        credentialflow_api_keys html/keys.txt;
+        root html;
+    }
+    location = /append {
+        access_log html/keys.txt registry_raw;
+        return 204;
+    }
+    location = /wait {
+        auth_delay 1500ms;
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+    }
+--- user_files
+>>> k/hello.txt
+hello
+>>> keys.txt
+$TEST_NGINX_APIKEY_REPORTS_LINE
+--- request eval
+["GET /k/hello.txt", "GET /append?line=not%20a%20registry%20line", "GET /wait", "GET /k/hello.txt",
+ "GET /k/hello.txt"]
+--- more_headers eval
+["X-API-Key: $ENV{TEST_NGINX_APIKEY_REPORTS}", "", "", "X-API-Key: $ENV{TEST_NGINX_APIKEY_REPORTS}",
+ "X-API-Key: $ENV{TEST_NGINX_APIKEY_BILLING}"]
+--- error_code eval
+[200, 204, 401, 200, 401]
+--- timeout: 5

@@ -412,4 +412,43 @@ mod tests {
             assert_eq!(ok.check_api_key(token.clone(), live, 0).err(), Some(Rejection::Revoked));
         }
     }
+
+    #[test]
+    fn a_watched_registry_keeps_the_last_good_keys() {
+        use crate::watched::{FileVersion, ListFile, Refresh};
+        use std::path::{Path, PathBuf};
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Debug)]
+        struct Memory(Arc<Mutex<(u64, Vec<u8>)>>, PathBuf);
+        impl ListFile for Memory {
+            fn path(&self) -> &Path {
+                &self.1
+            }
+            fn version(&self) -> std::io::Result<FileVersion> {
+                let (n, _) = &*self.0.lock().unwrap();
+                Ok(FileVersion { modified: None, len: 0, inode: *n, changed: (0, 0) })
+            }
+            fn read(&self) -> std::io::Result<Vec<u8>> {
+                Ok(self.0.lock().unwrap().1.clone())
+            }
+        }
+
+        let (a, b) = (key("a1", 1), key("b2", 2));
+        let one = format!("{}\n", format_line(&a, &entry("a1", None)));
+        let two = format!("{one}{}\n", format_line(&b, &entry("b2", None)));
+        let state = Arc::new(Mutex::new((1, two.into_bytes())));
+        let source = ApiKeySource::open(Box::new(Memory(state.clone(), "keys".into()))).unwrap();
+        assert!(source.current().check(b.as_bytes()).is_ok());
+        *state.lock().unwrap() = (2, one.into_bytes());
+        assert_eq!(source.refresh(), Refresh::Reloaded(1));
+        assert_eq!(source.current().check(b.as_bytes()).err(), Some(Rejection::BadSignature));
+        *state.lock().unwrap() = (3, b"junk\n".to_vec());
+        assert!(matches!(
+            source.refresh(),
+            Refresh::Failed(ApiKeyRegistryError::BadLine { line: 1, .. })
+        ));
+        assert_eq!(source.refresh(), Refresh::Unchanged, "reported once");
+        assert!(source.current().check(a.as_bytes()).is_ok(), "the last good registry stays");
+    }
 }

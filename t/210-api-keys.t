@@ -492,3 +492,34 @@ $TEST_NGINX_APIKEY_REPORTS_LINE
 --- error_code eval
 [200, 204, 401, 200, 401]
 --- timeout: 5
+
+
+
+=== TEST 18: a location that takes only API keys does not wait for a key set fetched for JWTs above it
+--- config
+    credentialflow_jwt_key_request /_jwks;
+    location = /_jwks {
+        internal;
+        return 500;
+    }
+    location /jwt/ {
+        credentialflow on;
+        root html;
+    }
+    location /k/ {
+        credentialflow on;
+        credentialflow_accept api_key;
+        credentialflow_api_keys $TEST_NGINX_FIXTURES/apikeys/keys.txt;
+        root html;
+    }
+--- user_files
+>>> jwt/hello.txt
+hello
+>>> k/hello.txt
+hello
+--- request eval
+["GET /jwt/hello.txt", "GET /k/hello.txt"]
+--- more_headers eval
+["Authorization: Bearer $ENV{TEST_NGINX_TOKEN_RS256}", "X-API-Key: $ENV{TEST_NGINX_APIKEY_BILLING}"]
+--- error_code eval
+[503, 200]

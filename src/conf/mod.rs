@@ -464,7 +464,8 @@ impl LocConf {
             token_source: self.token_source,
             requirements: self.requirements.clone().unwrap_or_default(),
             allow_preflight: self.allow_preflight.unwrap_or(false),
-            remote_keys: self.remote.clone(),
+            // A location that takes only API keys never waits for a key set.
+            remote_keys: self.remote.clone().filter(|_| self.accept.unwrap_or_default().jwt),
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
             accept: self.accept.unwrap_or_default(),

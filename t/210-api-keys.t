@@ -523,3 +523,20 @@ hello
 ["Authorization: Bearer $ENV{TEST_NGINX_TOKEN_RS256}", "X-API-Key: $ENV{TEST_NGINX_APIKEY_BILLING}"]
 --- error_code eval
 [503, 200]
+
+
+
+=== TEST 19: keys and tokens read from the same header are refused at credentialflow_accept's line
+--- config
+    location /k/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_header x-api-key;
+        credentialflow_accept jwt api_key;
+        credentialflow_api_keys $TEST_NGINX_FIXTURES/apikeys/keys.txt;
+        root html;
+    }
+--- must_die
+--- suppress_stderr
+--- error_log eval
+qr/\[emerg\] .*"credentialflow_api_key_header" and "credentialflow_header" name the same header in (\S+nginx\.conf):(\d+)$(??{ main::conf_line_has($1, $2, 'credentialflow_accept jwt api_key') ? '' : '(*FAIL)' })/

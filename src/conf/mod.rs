@@ -323,7 +323,9 @@ impl LocConf {
         let key_header = self.api_key_header.clone().unwrap_or_else(default_api_key_header);
         if let (true, CredentialHeader::Raw { lowercase, .. }) = (accept.jwt, &key_header) {
             let same = match self.header.as_ref() {
-                Some(CredentialHeader::Raw { lowercase: token, .. }) => token == lowercase,
+                Some(CredentialHeader::Raw { lowercase: token, .. }) => {
+                    same_header_name(token, lowercase)
+                }
                 _ => same_header_name(lowercase, b"authorization"),
             };
             if same && self.token_source.is_none() {

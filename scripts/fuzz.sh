@@ -3,7 +3,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #   SECONDS_PER_TARGET  default 60
-#   TARGET              default: every target in fuzz/fuzz_targets (claims extract json keys record
+#   TARGET              default: every target in fuzz/fuzz_targets (api_key claims extract json keys record
 #                       resp revocation verify)
 #
 # Environment:

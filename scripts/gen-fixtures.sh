@@ -311,5 +311,45 @@ mint OWN_ED --alg EdDSA --key "$keys/ed25519/private.pem" "${own[@]}" --scope or
 mint OWN_WRONG_AUD --alg ES256 --key "$keys/ec256/private.pem" --iss https://auth.example \
     --aud https://other.example --sub svc --ttl 2h
 
+# --- API keys (t/210-api-keys.t) -------------------------------------------------------------
+# apikeys/keys.txt: the registry, made by `credentialflow apikey create`; every key is exported
+# as TEST_NGINX_APIKEY_<NAME> and its id as TEST_NGINX_APIKEY_<NAME>_ID. OTHER is registered
+# only in apikeys/other.txt (an unknown id to keys.txt); WRONG_SECRET is BILLING's id with
+# another secret and a valid checksum; apikeys/revoked.txt revokes REVOKED_JTI by its id (jti)
+# and REVOKED_SUB by its subject.
+mkdir -p "$out/apikeys"
+rm -f "$out/apikeys/keys.txt" "$out/apikeys/other.txt"
+apikey() { # NAME FILE create-options...
+    local name=$1 file=$2 made key id
+    shift 2
+    made=$("$cli" apikey create --file "$file" "$@")
+    key=$(sed -n 's/^api_key: //p' <<<"$made")
+    id=$(sed -n 's/^id: //p' <<<"$made")
+    printf "export TEST_NGINX_APIKEY_%s='%s'\nexport TEST_NGINX_APIKEY_%s_ID='%s'\n" \
+        "$name" "$key" "$name" "$id" >>"$env_file"
+    eval "APIKEY_${name}_ID=$id"
+    # The key's registry line, for tests that serve a registry of their own.
+    printf "export TEST_NGINX_APIKEY_%s_LINE='%s'\n" "$name" "$(grep "^$id " "$file")" >>"$env_file"
+}
+apikey BILLING "$out/apikeys/keys.txt" --subject billing --scope "orders:read orders:write" \
+    --audience https://api.example --expires 30d
+apikey REPORTS "$out/apikeys/keys.txt" --subject reports
+apikey EXPIRED "$out/apikeys/keys.txt" --subject old-service --scope orders:read --expires 2020-01-01
+apikey REVOKED_JTI "$out/apikeys/keys.txt" --subject carol-service
+apikey REVOKED_SUB "$out/apikeys/keys.txt" --subject apikey-revoked-user
+apikey REMOVED "$out/apikeys/keys.txt" --subject removed-service
+apikey OTHER "$out/apikeys/other.txt" --subject billing
+printf 'jti %s\nsub apikey-revoked-user\n' "$APIKEY_REVOKED_JTI_ID" >"$out/apikeys/revoked.txt"
+# BILLING's id with another 256-bit secret, and the CRC-32 that makes it well formed.
+APIKEY_BILLING_ID=$APIKEY_BILLING_ID perl -MMIME::Base64 -MCompress::Zlib -e '
+    my $secret = encode_base64(join("", map { chr(int(rand(256))) } 1..32), "");
+    $secret =~ tr{+/}{-_}; $secret =~ s/=+$//;
+    $secret =~ s/(.)$/substr("AEIMQUYcgkosw048", index("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", $1) >> 2, 1)/e;
+    my $body = "cfk_$ENV{APIKEY_BILLING_ID}_$secret";
+    my $check = encode_base64(pack("N", crc32($body)), ""); $check =~ tr{+/}{-_}; $check =~ s/=+$//;
+    print "export TEST_NGINX_APIKEY_WRONG_SECRET=\x27$body$check\x27\n";
+' >>"$env_file"
+chmod 644 "$out/apikeys/keys.txt" "$out/apikeys/other.txt"
+
 mv "$env_file" "$out/env.sh"
 echo "gen-fixtures.sh: keys and $(grep -c '^export TEST_NGINX_TOKEN_' "$out/env.sh") tokens in $out (load with: . $out/env.sh)"

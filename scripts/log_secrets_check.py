@@ -2,7 +2,8 @@
 """Fails if an error log contains a secret, a whole token, or a token's signature segment.
 
 Usage: log_secrets_check.py LOG [--jsonl CORPUS.jsonl] [--env ENV.sh] [--secret-file F]...
-Tokens come from the corpus's header values and/or TEST_NGINX_TOKEN_* lines of an env file.
+Tokens come from the corpus's header values and/or TEST_NGINX_TOKEN_* lines of an env file;
+API keys from its TEST_NGINX_APIKEY_* lines (the whole key and its secret part).
 
 nginx itself (not the module) logs, at info, the start of a request header line it refuses
 before any module runs ("client sent invalid/too long/duplicate header line: ..."); such lines are counted and
@@ -46,6 +47,12 @@ def main() -> int:
                 if m and m.group(2).count(".") == 2:
                     needles[m.group(1)] = m.group(2).encode()
                     needles[f"signature of {m.group(1)}"] = m.group(2).rsplit(".", 1)[1].encode()
+                # API keys (cfk_<id>_<secret><checksum>): the whole key and its secret part.
+                k = re.match(r"(?:export )?(TEST_NGINX_APIKEY_\w+)='(cfk_[A-Za-z0-9]+_)([A-Za-z0-9_-]{49})'",
+                             line)
+                if k:
+                    needles[k.group(1)] = (k.group(2) + k.group(3)).encode()
+                    needles[f"secret of {k.group(1)}"] = k.group(3)[:43].encode()
     for path in a.secret_file:
         with open(path, "rb") as f:
             secret = f.read().strip()

@@ -3,7 +3,7 @@
 
 use std::mem::size_of;
 
-use credentialflow_core::credential::same_header_name;
+use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::{Forwarded, Rejection};
 use ngx::ffi::{
     ngx_hash_key, ngx_list_create, ngx_list_part_t, ngx_list_push, ngx_list_t, ngx_pool_t,
@@ -42,7 +42,14 @@ fn element(
 
 /// The challenge of RFC 6750 §3.
 fn challenge(location: &ProtectedLocation, rejection: Rejection) -> String {
-    let mut value = format!("Bearer realm=\"{}\"", location.realm);
+    let mut value = match (location.accept.jwt, &location.api_key_header) {
+        // A location that takes only API keys names its header (the name is an HTTP token:
+        // no quoting needed).
+        (false, CredentialHeader::Raw { name, .. }) => {
+            format!("APIKey realm=\"{}\", header=\"{name}\"", location.realm)
+        }
+        _ => format!("Bearer realm=\"{}\"", location.realm),
+    };
     if let Some(error) = rejection.challenge_error().as_str() {
         value.push_str(&format!(
             ", error=\"{error}\", error_description=\"{}\"",

@@ -173,6 +173,7 @@ unsafe extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
                     main.zone,
                     &main.revocation_sources,
                     &main.oauth_registries,
+                    &main.api_key_registries,
                 )
             };
             // SAFETY: as above.

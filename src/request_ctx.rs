@@ -8,6 +8,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::Arc;
 
+use credentialflow_core::api_key::CredentialKind;
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::{Accepted, Live, Rejection, Verifier};
 use ngx::ffi::{
@@ -51,6 +52,9 @@ pub struct RequestCtx {
     /// Whether that check was started, and whether Redis confirmed the first use.
     pub replay_started: Cell<bool>,
     pub replay_confirmed: Cell<bool>,
+    /// The kind of credential decided on: an API key when one was presented where the
+    /// location takes them, else a JWT (also when none was found).
+    kind: CredentialKind,
 }
 
 // The context lives in memory nginx allocates for a pool cleanup, aligned to NGX_ALIGNMENT.
@@ -65,6 +69,11 @@ impl RequestCtx {
         // SAFETY: `raw` points into a request header value, allocated in the request pool,
         // which lives at least as long as this context (also in that pool).
         unsafe { std::slice::from_raw_parts(self.raw.data, self.raw.len) }
+    }
+
+    /// The kind of credential the decision is about (for metrics, logs and variables).
+    pub fn credential_kind(&self) -> CredentialKind {
+        self.kind
     }
 
     /// True the first time it is asked: whether the decision still has to be logged.
@@ -123,6 +132,9 @@ fn credential_from_value<'r>(r: &'r Request, source: &ComplexValue) -> Result<&'
 /// The token of `r` under `location`'s rules: from `credentialflow_token`'s value or the
 /// credential header.
 fn find_token<'r>(r: &'r Request, location: &ProtectedLocation) -> Result<&'r [u8], Rejection> {
+    if !location.accept.jwt {
+        return Err(Rejection::Missing);
+    }
     match &location.token_source {
         Some(source) => credential_from_value(r, source),
         None => credential(r, &location.header),
@@ -140,9 +152,28 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
     let deferred = Module::main_conf(r.as_ref())
         .filter(|main| main.redis.is_some())
         .map(|_| crate::redis::replay::Deferred::default());
-    let (raw, cache_hit, shared_hit, verdict) = match find_token(r, location) {
-        Err(rejection) => (&[][..], None, false, Err(rejection)),
-        Ok(raw) => {
+    let found = find_token(r, location);
+    let key =
+        location.api_keys.as_ref().map(|keys| (keys, credential(r, &location.api_key_header)));
+    let presented = |found: &Result<&[u8], Rejection>| found != &Err(Rejection::Missing);
+    let mut kind = match location.accept.jwt {
+        true => CredentialKind::Jwt,
+        false => CredentialKind::ApiKey,
+    };
+    let (raw, cache_hit, shared_hit, verdict) = match (found, key) {
+        // Both kinds where both are taken: which one counts would be a guess.
+        (found, Some((_, key))) if presented(&found) && presented(&key) => {
+            (&[][..], None, false, Err(Rejection::AmbiguousCredential))
+        }
+        (_, Some((keys, key))) if presented(&key) => {
+            kind = CredentialKind::ApiKey;
+            match key {
+                Ok(raw) => (raw, None, false, decide_api_key(r, location, keys, raw)),
+                Err(rejection) => (&[][..], None, false, Err(rejection)),
+            }
+        }
+        (Err(rejection), _) => (&[][..], None, false, Err(rejection)),
+        (Ok(raw), _) => {
             let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
             let decision = worker_state::with(zone, |cache, live| {
                 let live = match &deferred {
@@ -177,7 +208,28 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
         replay_pending,
         replay_started: Cell::new(false),
         replay_confirmed: Cell::new(false),
+        kind,
     }
+}
+
+/// The decision on an API key: looked up in the registry in force, then the location's rules
+/// (expiry, audience, revocation, scopes, forwarded claims), as for a verified token.
+fn decide_api_key(
+    r: &Request,
+    location: &ProtectedLocation,
+    keys: &credentialflow_core::api_key::registry::ApiKeySource,
+    raw: &[u8],
+) -> Result<Accepted, Rejection> {
+    if raw.len() > location.rules.max_token_size {
+        return Err(Rejection::TooLarge);
+    }
+    let registry = keys.current();
+    let token = registry.check(raw)?.clone();
+    let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
+    worker_state::with(zone, |_cache, live| {
+        location.rules.check_api_key(token, Live { replay: None, ..live }, now())
+    })
+    .and_then(std::convert::identity)
 }
 
 /// Redis refused the first use of the token `ctx` accepted: a new decision for `r`, the
@@ -197,6 +249,7 @@ pub fn refuse_after_replay_check(r: &Request, ctx: &RequestCtx, rejection: Rejec
         replay_pending: None,
         replay_started: Cell::new(false),
         replay_confirmed: Cell::new(false),
+        kind: ctx.kind,
     };
     store(r, refused).is_some()
 }
@@ -320,6 +373,7 @@ pub fn keys_unavailable<'r>(
                 replay_pending: None,
                 replay_started: Cell::new(false),
                 replay_confirmed: Cell::new(false),
+                kind: CredentialKind::Jwt,
             },
         ),
     }

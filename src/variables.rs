@@ -7,6 +7,7 @@
 
 use std::ptr::addr_of_mut;
 
+use credentialflow_core::api_key::CredentialKind::Jwt;
 use credentialflow_core::claims_view::{is_header_safe, ClaimsView, Withheld};
 use ngx::core::Status;
 use ngx::ffi::{
@@ -210,7 +211,8 @@ unsafe extern "C" fn get_header(
 ) -> ngx_int_t {
     entry(r, v, "$credentialflow_header_", |r| {
         let text = suffix(data, HEADER_PREFIX).and_then(|name| {
-            let ctx = request_ctx::current(r)?;
+            // An API key has no JOSE header.
+            let ctx = request_ctx::current(r).filter(|ctx| ctx.credential_kind() == Jwt)?;
             let token = &ctx.verdict.as_ref().ok()?.token;
             match name.as_str() {
                 "alg" => Some(token.alg.name()),

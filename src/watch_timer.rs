@@ -1,4 +1,4 @@
-//! Each worker re-checks its revocation files and client registries twice a second, so a
+//! Each worker re-checks its revocation files, client registries and API key registries twice a second, so a
 //! change takes effect within a second without a reload. A revocation file's new version is
 //! loaded into the shared zone by the first worker that sees it (the zone records which
 //! version it holds), and ended revocations are swept from the zone. The request path only
@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::ptr::{addr_of, addr_of_mut, NonNull};
 use std::sync::Arc;
 
+use credentialflow_core::api_key::registry::ApiKeySource;
 use credentialflow_core::defaults;
 use credentialflow_core::oauth::source::RegistrySource;
 use credentialflow_core::revocation::RevocationSource;
@@ -31,6 +32,7 @@ static mut TIMER: ngx_event_t = unsafe { std::mem::zeroed() };
 thread_local! {
     static SOURCES: RefCell<Vec<Arc<RevocationSource>>> = const { RefCell::new(Vec::new()) };
     static REGISTRIES: RefCell<Vec<Arc<RegistrySource>>> = const { RefCell::new(Vec::new()) };
+    static API_KEYS: RefCell<Vec<Arc<ApiKeySource>>> = const { RefCell::new(Vec::new()) };
     static ZONE: Cell<Option<NonNull<ngx_shm_zone_t>>> = const { Cell::new(None) };
 }
 
@@ -75,15 +77,17 @@ pub unsafe fn start(
     zone: Option<NonNull<ngx_shm_zone_t>>,
     sources: &[Arc<RevocationSource>],
     registries: &[Arc<RegistrySource>],
+    api_keys: &[Arc<ApiKeySource>],
 ) {
     // Before the first request: the zone holds every file's revocations (and no file's that
     // a reload removed from the configuration).
     sync_revocations(cycle.log, zone, sources);
-    if zone.is_none() && sources.is_empty() && registries.is_empty() {
+    if zone.is_none() && sources.is_empty() && registries.is_empty() && api_keys.is_empty() {
         return;
     }
     SOURCES.with(|s| *s.borrow_mut() = sources.to_vec());
     REGISTRIES.with(|r| *r.borrow_mut() = registries.to_vec());
+    API_KEYS.with(|k| *k.borrow_mut() = api_keys.to_vec());
     ZONE.set(zone);
     // SAFETY: the timer event is only touched from this worker's single thread.
     unsafe {
@@ -107,6 +111,7 @@ pub fn stop() {
     }
     SOURCES.with(|s| s.borrow_mut().clear());
     REGISTRIES.with(|r| r.borrow_mut().clear());
+    API_KEYS.with(|k| k.borrow_mut().clear());
     ZONE.set(None);
 }
 
@@ -157,6 +162,7 @@ unsafe extern "C" fn tick(event: *mut ngx_event_t) {
         REGISTRIES.with_borrow(|files| {
             refresh_all(log, files, ("client registry", "clients", "registry"))
         });
+        API_KEYS.with_borrow(|files| refresh_all(log, files, ("API key registry", "keys", "keys")));
     });
     // SAFETY: re-arming our own timer on the worker's thread.
     unsafe { ngx_add_timer(event, INTERVAL_MS as _) };

@@ -1,6 +1,6 @@
 //! Writes seed inputs for every fuzz target under `DIR/<target>/` (default `fuzz/corpus`):
 //! valid tokens minted with the fixture keys for every algorithm, structured
-//! (`HEADER\nPAYLOAD`) seeds, classic forgeries, key files and revocation lists.
+//! (`HEADER\nPAYLOAD`) seeds, classic forgeries, key files, revocation lists and API keys.
 //! With `--corpus public.jsonl`, also the hostile corpus's header values and tokens.
 //!
 //! Usage: cargo run --example gen-seeds -- [DIR] [--corpus FILE.jsonl] [--keys DIR]
@@ -45,7 +45,8 @@ fn tokens(out: &mut Out) {
         let header = header_json(alg, kid_for(alg));
         let claims = valid_claims(&format!("user-{i}"), &format!("jti-{i}"));
         let token = mint(header.as_bytes(), claims.as_bytes());
-        let decision = guard.decide(&token, &mut credentialflow_core::TokenCache::new(4), live(), NOW);
+        let decision =
+            guard.decide(&token, &mut credentialflow_core::TokenCache::new(4), live(), NOW);
         assert!(decision.verdict.is_ok(), "seed {alg} must pass: {:?}", decision.verdict);
         out.put("verify", &format!("valid-{alg}"), &token);
         if let Ok(accepted) = &decision.verdict {
@@ -136,6 +137,29 @@ fn revocation(out: &mut Out) {
     out.put("revocation", "bad", b"jti\nxyz 1\n");
 }
 
+/// API keys and key registries: a well-formed key, and a registry with every optional field.
+fn api_key(out: &mut Out) {
+    use credentialflow_core::api_key::format_key;
+    use credentialflow_core::api_key::registry::{format_line, KeyEntry};
+    let key = format_key("3f9a0c2d81b7e645", &[0x5a; 32]).expect("a valid id");
+    out.put("api_key", "key", key.as_bytes());
+    let entry = |id: &str, expires| KeyEntry {
+        id: id.into(),
+        subject: "billing".into(),
+        scopes: vec!["orders:read".into(), "orders:write".into()],
+        audiences: vec!["https://api.example".into()],
+        expires,
+    };
+    let registry = format!(
+        "# id digest subject scopes audiences expires\n{}\n{}\nc3 {} reports -\n",
+        format_line(&key, &entry("3f9a0c2d81b7e645", Some(1_800_000_000))),
+        format_line(&key, &entry("b2", None)),
+        credentialflow_core::oauth::registry::format_digest(b"x"),
+    );
+    out.put("api_key", "registry", registry.as_bytes());
+    out.put("api_key", "dates", b"a sha256:0000000000000000000000000000000000000000000000000000000000000000 s - - 2027-03-07\n");
+}
+
 fn claims(out: &mut Out) {
     let claims = valid_claims("u", "j");
     out.put("claims", "valid", claims.as_bytes());
@@ -158,7 +182,10 @@ fn json(out: &mut Out) {
 fn resp(out: &mut Out) {
     let seeds: [(&str, &[u8]); 6] = [
         ("ok", b"\x03+OK\r\n:12\r\n"),
-        ("message", b"\x05*3\r\n$7\r\nmessage\r\n$26\r\ncredentialflow:revocations\r\n$9\r\nsub alice\r\n"),
+        (
+            "message",
+            b"\x05*3\r\n$7\r\nmessage\r\n$26\r\ncredentialflow:revocations\r\n$9\r\nsub alice\r\n",
+        ),
         ("subscribe", b"\x00*3\r\n$9\r\nsubscribe\r\n$26\r\ncredentialflow:revocations\r\n:1\r\n"),
         ("lines", b"\x02*2\r\n$19\r\njti j-1 until=99999\r\n$6\r\nkid k1\r\n"),
         ("errors", b"\x01-WRONGPASS invalid\r\n$-1\r\n*-1\r\n*0\r\n"),
@@ -206,6 +233,7 @@ fn main() {
     tokens(&mut out);
     keys(&mut out, keys_dir.as_deref());
     revocation(&mut out);
+    api_key(&mut out);
     claims(&mut out);
     json(&mut out);
     resp(&mut out);

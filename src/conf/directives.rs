@@ -5,6 +5,7 @@ use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::Arc;
 
+use credentialflow_core::api_key::Accept;
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::jose::keys::{parse_key_file, KeyFormat};
 use credentialflow_core::watched::{Contents, Watched};
@@ -97,6 +98,9 @@ handlers! {
     set_accept_own_tokens: LocConf => crate::oauth::directives::accept_own_tokens;
     set_oauth_resource_metadata: LocConf => crate::oauth::directives::resource_metadata;
     set_resource_metadata_url: LocConf => crate::oauth::directives::resource_metadata_url;
+    set_api_keys: LocConf => api_keys;
+    set_api_key_header: LocConf => api_key_header;
+    set_accept: LocConf => accept;
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
@@ -336,6 +340,36 @@ fn zone(d: &Directive<'_>, conf: &mut MainConf) -> Result<(), DirectiveError> {
     set_once(&mut conf.zone_size, size)
 }
 
+fn api_keys(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    if conf.api_keys.is_some() {
+        return Err(DirectiveError::Duplicate);
+    }
+    conf.api_keys = Some(watched_file(d, |main| &mut main.api_key_registries)?);
+    Ok(())
+}
+
+fn api_key_header(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let name = d.arg(0)?;
+    if !is_token(name) {
+        return Err(d.invalid(name, "it must be an HTTP header name"));
+    }
+    if RESERVED_HEADERS
+        .iter()
+        .any(|reserved| same_header_name(name.as_bytes(), reserved.as_bytes()))
+    {
+        return Err(d.invalid(name, "an API key is read from a header of its own"));
+    }
+    set_once(&mut conf.api_key_header, CredentialHeader::raw(name))
+}
+
+fn accept(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    let accept = Accept::from_words(d.args.iter().copied())
+        .map_err(|word| d.invalid(word, "it must be \"jwt\" or \"api_key\""))?;
+    set_once(&mut conf.accept, accept)?;
+    conf.accept_at = d.site();
+    Ok(())
+}
+
 #[cfg(feature = "panic-test")]
 fn panic_test(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
     use super::PanicTest;
@@ -386,11 +420,12 @@ const fn server_level(
 const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
 const OAUTH_COUNT: usize = 12;
 const CLAIM_RULES_COUNT: usize = 7;
+const API_KEY_COUNT: usize = 3;
 
 #[cfg(not(feature = "panic-test"))]
-const COUNT: usize = 18 + OAUTH_COUNT + CLAIM_RULES_COUNT;
+const COUNT: usize = 18 + OAUTH_COUNT + CLAIM_RULES_COUNT + API_KEY_COUNT;
 #[cfg(feature = "panic-test")]
-const COUNT: usize = 19 + OAUTH_COUNT + CLAIM_RULES_COUNT;
+const COUNT: usize = 19 + OAUTH_COUNT + CLAIM_RULES_COUNT + API_KEY_COUNT;
 
 /// The directive table nginx reads.
 pub static mut COMMANDS: [ngx_command_t; COUNT] = [
@@ -520,6 +555,13 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         ANY_LEVEL | NGX_CONF_TAKE1,
         set_resource_metadata_url,
     ),
+    command(ngx_string!("credentialflow_api_keys"), ANY_LEVEL | NGX_CONF_TAKE1, set_api_keys),
+    command(
+        ngx_string!("credentialflow_api_key_header"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_api_key_header,
+    ),
+    command(ngx_string!("credentialflow_accept"), ANY_LEVEL | NGX_CONF_TAKE12, set_accept),
     #[cfg(feature = "panic-test")]
     command(
         ngx_string!("credentialflow_panic_test"),

@@ -9,6 +9,8 @@ use std::ffi::{c_char, c_void};
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
+use credentialflow_core::api_key::registry::ApiKeySource;
+use credentialflow_core::api_key::Accept;
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::defaults;
 use credentialflow_core::jose::keys::VerifyKey;
@@ -52,6 +54,8 @@ pub struct MainConf {
     pub zone: Option<NonNull<ngx_shm_zone_t>>,
     /// Every client registry named anywhere, once each, for the same watcher.
     pub oauth_registries: Vec<Arc<RegistrySource>>,
+    /// Every API key registry named anywhere, once each, for the same watcher.
+    pub api_key_registries: Vec<Arc<ApiKeySource>>,
     /// `credentialflow_redis` (issue 11).
     pub redis: Option<Arc<crate::redis::RedisSettings>>,
 }
@@ -112,6 +116,13 @@ pub struct LocConf {
     remote: Option<Arc<RemoteSource>>,
     #[cfg(feature = "panic-test")]
     panic_test: Option<PanicTest>,
+    /// `credentialflow_api_keys`.
+    pub(crate) api_keys: Option<Arc<ApiKeySource>>,
+    /// `credentialflow_api_key_header`.
+    pub(crate) api_key_header: Option<CredentialHeader>,
+    /// `credentialflow_accept`, and where it was written.
+    pub(crate) accept: Option<Accept>,
+    pub(crate) accept_at: Option<ConfSite>,
 
     /// Built when keys are known: shared by every level that inherits the same keys and
     /// algorithms, so they share cache entries too.
@@ -143,6 +154,12 @@ pub struct ProtectedLocation {
     /// A test-only switch: panic in the access handler.
     #[cfg(feature = "panic-test")]
     pub panic_test: Option<PanicTest>,
+    /// `credentialflow_accept`: which credential kinds the location takes.
+    pub accept: Accept,
+    /// `credentialflow_api_keys`: where API keys are looked up (set when `accept` takes them).
+    pub api_keys: Option<Arc<ApiKeySource>>,
+    /// `credentialflow_api_key_header`: where an API key is read from (a raw header).
+    pub api_key_header: CredentialHeader,
 }
 
 /// Where the test-only `credentialflow_panic_test` directive makes the access handler panic.
@@ -238,6 +255,9 @@ impl LocConf {
         inherit(&mut self.allow_preflight, &prev.allow_preflight);
         inherit(&mut self.token_source, &prev.token_source);
         inherit(&mut self.requirements, &prev.requirements);
+        inherit(&mut self.api_keys, &prev.api_keys);
+        inherit(&mut self.api_key_header, &prev.api_key_header);
+        inherit_at((&mut self.accept, &mut self.accept_at), (&prev.accept, &prev.accept_at));
         self.finish_token_endpoint(main)?;
         let verifier = self.verifier()?;
         if let (None, Some(uri)) = (&self.remote, &self.key_request) {
@@ -272,7 +292,9 @@ impl LocConf {
                 });
             }
         }
-        if verifier.is_none() && self.remote.is_none() {
+        let accept = self.accept.unwrap_or_default();
+        self.check_api_keys(accept)?;
+        if accept.jwt && verifier.is_none() && self.remote.is_none() {
             return Err(MergeError {
                 message: "\"credentialflow\" is on but neither \"credentialflow_jwt_key\" nor \
                           \"credentialflow_jwt_key_request\" is set"
@@ -281,6 +303,53 @@ impl LocConf {
             });
         }
         self.protected = Some(Arc::new(self.protected_location(verifier)));
+        Ok(())
+    }
+
+    /// A location that takes API keys needs a registry, and reads keys and tokens from
+    /// different headers.
+    fn check_api_keys(&self, accept: Accept) -> Result<(), MergeError> {
+        let fail = |message: String| MergeError { message, at: self.accept_at.clone() };
+        if !accept.api_key {
+            return Ok(());
+        }
+        if self.api_keys.is_none() {
+            return Err(fail(
+                "\"credentialflow_accept\" takes \"api_key\" but no \"credentialflow_api_keys\" \
+                 is set"
+                    .into(),
+            ));
+        }
+        let key_header = self.api_key_header.clone().unwrap_or_else(default_api_key_header);
+        if let (true, CredentialHeader::Raw { lowercase, .. }) = (accept.jwt, &key_header) {
+            let same = match self.header.as_ref() {
+                Some(CredentialHeader::Raw { lowercase: token, .. }) => {
+                    same_header_name(token, lowercase)
+                }
+                _ => same_header_name(lowercase, b"authorization"),
+            };
+            if same && self.token_source.is_none() {
+                return Err(fail(
+                    "\"credentialflow_api_key_header\" and \"credentialflow_header\" name the \
+                     same header"
+                        .into(),
+                ));
+            }
+        }
+        if let (Some(forwarded), CredentialHeader::Raw { lowercase, .. }) =
+            (&self.forwarded, &key_header)
+        {
+            // The rewrite phase strips forwarded headers: it would remove the key itself.
+            if let Some(clash) =
+                forwarded.iter().find(|f| same_header_name(&f.header_lowercase, lowercase))
+            {
+                return Err(fail(format!(
+                    "\"credentialflow_forward_claim\" may not set \"{}\", the header API keys \
+                     are read from (\"credentialflow_api_key_header\")",
+                    clash.header
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -397,11 +466,20 @@ impl LocConf {
             token_source: self.token_source,
             requirements: self.requirements.clone().unwrap_or_default(),
             allow_preflight: self.allow_preflight.unwrap_or(false),
-            remote_keys: self.remote.clone(),
+            // A location that takes only API keys never waits for a key set.
+            remote_keys: self.remote.clone().filter(|_| self.accept.unwrap_or_default().jwt),
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
+            accept: self.accept.unwrap_or_default(),
+            api_keys: self.api_keys.clone().filter(|_| self.accept.unwrap_or_default().api_key),
+            api_key_header: self.api_key_header.clone().unwrap_or_else(default_api_key_header),
         }
     }
+}
+
+/// `credentialflow_api_key_header`'s default.
+fn default_api_key_header() -> CredentialHeader {
+    CredentialHeader::raw(defaults::API_KEY_HEADER)
 }
 
 impl From<crate::oauth::OAuthMergeError> for MergeError {

@@ -18,6 +18,7 @@ Usage:
   credentialflow mint --key FILE --alg ALG [options]
   credentialflow inspect TOKEN|- [--json]
   credentialflow client add|rotate|remove --clients-file F --id ID [options]
+  credentialflow apikey create|list|revoke --file F [options]
   credentialflow help [COMMAND]
 
 ALG: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA
@@ -97,6 +98,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// `client add|rotate|remove` and its arguments (parsed by `client.rs`).
     Client(Vec<String>),
+    /// `apikey create|list|revoke` and its arguments (parsed by `apikey.rs`).
+    ApiKey(Vec<String>),
 }
 
 /// A command with its own usage text.
@@ -202,6 +205,9 @@ pub fn parse(args: Vec<String>) -> Result<Command, CliError> {
     if command == "client" {
         return Ok(Command::Client(rest));
     }
+    if command == "apikey" {
+        return Ok(Command::ApiKey(rest));
+    }
     let rest = Cursor::new(rest);
     match command.as_str() {
         "-h" | "--help" => Ok(Command::Help(None)),
@@ -210,7 +216,7 @@ pub fn parse(args: Vec<String>) -> Result<Command, CliError> {
         "mint" => parse_mint(rest),
         "inspect" => parse_inspect(rest),
         other => Err(CliError::usage(format!(
-            "unknown command {other:?}; the commands are keygen, mint, inspect and client"
+            "unknown command {other:?}; the commands are keygen, mint, inspect, client and apikey"
         ))),
     }
 }

@@ -229,7 +229,7 @@ fn remove(
 }
 
 /// Replaces the file through a rename, keeping its mode (a new file is 0600).
-fn write(path: &Path, text: &str) -> Result<(), CliError> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), CliError> {
     use std::os::unix::fs::PermissionsExt;
     let failed =
         |e: std::io::Error| CliError::failed(format!("cannot write {}: {e}", path.display()));

@@ -1,6 +1,7 @@
 //! `credentialflow`: generate keys, mint test tokens and inspect tokens for CredentialFlow.
 #![forbid(unsafe_code)]
 
+mod apikey;
 mod cli;
 mod client;
 mod duration;
@@ -47,6 +48,7 @@ fn run(args: Vec<String>) -> Result<(), CliError> {
         Command::Mint(args) => mint::run(&args)? + "\n",
         Command::Inspect(args) => inspect::run(&args, mint::unix_now()?)?,
         Command::Client(args) => client::run(&args)?,
+        Command::ApiKey(args) => apikey::run(&args, mint::unix_now()?)?,
     };
     print(&output)
 }

@@ -54,3 +54,6 @@ pub const REDIS_TIMEOUT_MS: u64 = 1000;
 
 /// `credentialflow_redis` port when the address names none.
 pub const REDIS_PORT: u16 = 6379;
+
+/// `credentialflow_api_key_header`: where an API key is read from.
+pub const API_KEY_HEADER: &str = "X-API-Key";

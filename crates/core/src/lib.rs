@@ -17,6 +17,7 @@
 //!   tokens, JWKS, metadata).
 #![forbid(unsafe_code)]
 
+pub mod api_key;
 pub mod cache;
 pub mod claims_view;
 pub mod credential;

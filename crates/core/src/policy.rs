@@ -71,9 +71,31 @@ impl Policy {
         Ok(())
     }
 
+    /// The authentication checks an API key's credential gets, answered with 401: its expiry
+    /// and the audience (a key without one is refused where an audience is required).
+    pub fn check_api_key(&self, view: &ClaimsView<'_>, now: i64) -> Result<(), Rejection> {
+        let claims = &view.token().claims;
+        if claims.exp().is_some_and(|exp| now >= exp.saturating_add(self.leeway)) {
+            return Err(Rejection::Expired);
+        }
+        if !self.audiences.is_empty()
+            && !claims.audience_bytes().is_some_and(|mut aud| {
+                aud.any(|a| self.audiences.iter().any(|x| x.as_bytes() == a))
+            })
+        {
+            return Err(Rejection::WrongAudience);
+        }
+        Ok(())
+    }
+
     /// The authorization check, answered with 403: every required scope is granted.
     pub fn check_scopes(&self, view: &ClaimsView<'_>) -> Result<(), Rejection> {
-        let claim = &*self.scope_claim;
+        self.check_scopes_in(view, &self.scope_claim)
+    }
+
+    /// [`Policy::check_scopes`] reading the scopes from `claim` (an API key's are always in
+    /// `scope`, whatever `credentialflow_scope_claim` says of tokens).
+    pub fn check_scopes_in(&self, view: &ClaimsView<'_>, claim: &str) -> Result<(), Rejection> {
         match self.required_scopes.iter().all(|scope| view.has_scope(claim, scope)) {
             true => Ok(()),
             false => Err(Rejection::InsufficientScope),

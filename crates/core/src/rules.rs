@@ -303,6 +303,22 @@ impl AccessRules {
         }
     }
 
+    /// Decides on a registered API key's credential ([`crate::api_key::registry`]): its
+    /// expiry and audience, revocation (by `jti`, the key id, and by `sub`), its scopes, then
+    /// the forwarded claims, as for a token. Not checked: the issuer and the required claims
+    /// (a key has no issuer and only the claims its registry line gives), and replay (a key
+    /// is meant to be used again).
+    pub fn check_api_key(
+        &self,
+        token: VerifiedToken,
+        live: Live<'_>,
+        now: i64,
+    ) -> Result<Accepted, Rejection> {
+        let view = ClaimsView::new(&token);
+        self.policy.check_api_key(&view, now)?;
+        self.finish(token, live, now, None)
+    }
+
     fn check_verified(
         &self,
         token: VerifiedToken,
@@ -311,11 +327,28 @@ impl AccessRules {
     ) -> Result<Accepted, Rejection> {
         let view = ClaimsView::new(&token);
         self.policy.check_token(&view, now)?;
+        drop(view);
+        self.finish(token, live, now, Some(self.replay_protection))
+    }
+
+    /// Revocation, scopes, replay and the forwarded claims. `jwt_replay`: `None` for an API
+    /// key (scopes in `scope`, never replay-checked), else whether replay is checked.
+    fn finish(
+        &self,
+        token: VerifiedToken,
+        live: Live<'_>,
+        now: i64,
+        jwt_replay: Option<bool>,
+    ) -> Result<Accepted, Rejection> {
+        let view = ClaimsView::new(&token);
         if live.revocations.is_some_and(|set| set.is_revoked(&token.claims, now)) {
             return Err(Rejection::Revoked);
         }
-        self.policy.check_scopes(&view)?;
-        if self.replay_protection {
+        match jwt_replay {
+            Some(_) => self.policy.check_scopes(&view)?,
+            None => self.policy.check_scopes_in(&view, "scope")?,
+        }
+        if jwt_replay == Some(true) {
             self.first_use(&token, live, now)?;
         }
         let mut forwarded = Vec::with_capacity(self.forwarded.len());

@@ -134,7 +134,7 @@ pub fn format_digest(secret: &[u8]) -> String {
 }
 
 /// Whether two digests are equal, looking at every byte whatever the first difference.
-fn same_digest(a: &[u8; DIGEST_LEN], b: &[u8; DIGEST_LEN]) -> bool {
+pub(crate) fn same_digest(a: &[u8; DIGEST_LEN], b: &[u8; DIGEST_LEN]) -> bool {
     let mut difference = 0u8;
     for (x, y) in a.iter().zip(b) {
         difference |= x ^ y;
@@ -143,7 +143,7 @@ fn same_digest(a: &[u8; DIGEST_LEN], b: &[u8; DIGEST_LEN]) -> bool {
     std::hint::black_box(difference) == 0
 }
 
-fn parse_digest(word: &str) -> Option<[u8; DIGEST_LEN]> {
+pub(crate) fn parse_digest(word: &str) -> Option<[u8; DIGEST_LEN]> {
     let hex = word.strip_prefix(DIGEST_PREFIX)?.as_bytes();
     if hex.len() != 2 * DIGEST_LEN {
         return None;

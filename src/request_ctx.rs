@@ -15,8 +15,11 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Request};
 
+use credentialflow_core::metrics::Clock;
+
 use crate::complex_value::ComplexValue;
 use crate::conf::ProtectedLocation;
+use crate::metrics::Monotonic;
 use crate::{worker_state, Module};
 
 /// What was decided for one request.
@@ -70,6 +73,16 @@ impl RequestCtx {
     /// True the first time it is asked: whether the decision still has to be logged.
     pub fn first_to_log(&self) -> bool {
         !self.logged.replace(true)
+    }
+}
+
+/// The kind of credential a decision was about, as `$credentialflow_credential` and the
+/// metrics name it: `jwt`, or empty when the request carried none. (The one place a new
+/// credential kind, such as `api_key`, is told apart.)
+pub fn credential_kind(ctx: &RequestCtx) -> &'static str {
+    match ctx.verdict {
+        Err(Rejection::Missing) => "",
+        _ => "jwt",
     }
 }
 
@@ -132,19 +145,35 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
     let (raw, cache_hit, shared_hit, verdict) = match found {
         Err(rejection) => (&[][..], None, false, Err(rejection)),
         Ok(raw) => {
-            let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
+            let main = Module::main_conf(r.as_ref());
+            let zone = main.and_then(|main| main.zone);
+            // Verifications are timed only where metrics are kept.
+            let clock =
+                main.and_then(|main| main.metrics.table()).map(|_| &Monotonic as &dyn Clock);
             let decision = worker_state::with(zone, |cache, live| {
                 let live = match &deferred {
-                    Some(deferred) => Live { replay: Some(deferred), ..live },
-                    None => live,
+                    Some(deferred) => Live { replay: Some(deferred), clock, ..live },
+                    None => Live { clock, ..live },
                 };
-                match keys {
+                let evicted = cache.evictions();
+                let decision = match keys {
                     Some(verifier) => location.rules.decide_with(verifier, raw, cache, live, now()),
                     None => location.rules.decide(raw, cache, live, now()),
-                }
+                };
+                (decision, cache.evictions().wrapping_sub(evicted), cache.len())
             });
             match decision {
-                Ok(decision) => {
+                Ok((decision, evicted, entries)) => {
+                    if let Some(main) = main {
+                        crate::metrics::lookup(
+                            main,
+                            Some(decision.cache_hit),
+                            decision.shared_hit,
+                            decision.verify_nanos,
+                            evicted,
+                            entries,
+                        );
+                    }
                     (raw, Some(decision.cache_hit), decision.shared_hit, decision.verdict)
                 }
                 Err(unavailable) => (raw, None, false, Err(unavailable)),

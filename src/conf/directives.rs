@@ -97,6 +97,8 @@ handlers! {
     set_accept_own_tokens: LocConf => crate::oauth::directives::accept_own_tokens;
     set_oauth_resource_metadata: LocConf => crate::oauth::directives::resource_metadata;
     set_resource_metadata_url: LocConf => crate::oauth::directives::resource_metadata_url;
+    set_metrics: LocConf => crate::metrics::directives::metrics;
+    set_metrics_label: LocConf => crate::metrics::directives::metrics_label;
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
@@ -386,11 +388,12 @@ const fn server_level(
 const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
 const OAUTH_COUNT: usize = 12;
 const CLAIM_RULES_COUNT: usize = 7;
+const METRICS_COUNT: usize = 2;
 
 #[cfg(not(feature = "panic-test"))]
-const COUNT: usize = 18 + OAUTH_COUNT + CLAIM_RULES_COUNT;
+const COUNT: usize = 18 + OAUTH_COUNT + CLAIM_RULES_COUNT + METRICS_COUNT;
 #[cfg(feature = "panic-test")]
-const COUNT: usize = 19 + OAUTH_COUNT + CLAIM_RULES_COUNT;
+const COUNT: usize = 19 + OAUTH_COUNT + CLAIM_RULES_COUNT + METRICS_COUNT;
 
 /// The directive table nginx reads.
 pub static mut COMMANDS: [ngx_command_t; COUNT] = [
@@ -519,6 +522,16 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         ngx_string!("credentialflow_resource_metadata_url"),
         ANY_LEVEL | NGX_CONF_TAKE1,
         set_resource_metadata_url,
+    ),
+    command(
+        ngx_string!("credentialflow_metrics"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_metrics,
+    ),
+    command(
+        ngx_string!("credentialflow_metrics_label"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_metrics_label,
     ),
     #[cfg(feature = "panic-test")]
     command(

@@ -54,6 +54,8 @@ pub struct MainConf {
     pub oauth_registries: Vec<Arc<RegistrySource>>,
     /// `credentialflow_redis` (issue 11).
     pub redis: Option<Arc<crate::redis::RedisSettings>>,
+    /// `credentialflow_metrics` and the labels (issue 13).
+    pub metrics: crate::metrics::MetricsConf,
 }
 
 impl MainConf {
@@ -120,6 +122,8 @@ pub struct LocConf {
     pub protected: Option<Arc<ProtectedLocation>>,
     /// The authorization server's settings (`credentialflow_oauth_*`, issue 10).
     pub oauth: crate::oauth::OAuthConf,
+    /// `credentialflow_metrics_label`.
+    pub(crate) metrics_label: Option<Box<str>>,
 }
 
 /// Everything the request path needs for one protected location, decided at config time.
@@ -140,6 +144,8 @@ pub struct ProtectedLocation {
     pub allow_preflight: bool,
     /// `credentialflow_jwt_key_request`: keys fetched from an identity provider.
     pub remote_keys: Option<Arc<RemoteSource>>,
+    /// The index of the location's metrics label (`credentialflow_metrics_label`).
+    pub metrics_label: usize,
     /// A test-only switch: panic in the access handler.
     #[cfg(feature = "panic-test")]
     pub panic_test: Option<PanicTest>,
@@ -238,6 +244,7 @@ impl LocConf {
         inherit(&mut self.allow_preflight, &prev.allow_preflight);
         inherit(&mut self.token_source, &prev.token_source);
         inherit(&mut self.requirements, &prev.requirements);
+        inherit(&mut self.metrics_label, &prev.metrics_label);
         self.finish_token_endpoint(main)?;
         let verifier = self.verifier()?;
         if let (None, Some(uri)) = (&self.remote, &self.key_request) {
@@ -249,8 +256,12 @@ impl LocConf {
                 file_keys: self.keys.clone().unwrap_or_default(),
                 allowed: self.algorithms,
             };
-            self.remote =
-                Some(Arc::new(RemoteSource { uri: uri.clone(), config: Arc::new(config) }));
+            let metrics_source = main.metrics.key_source(uri);
+            self.remote = Some(Arc::new(RemoteSource {
+                uri: uri.clone(),
+                config: Arc::new(config),
+                metrics_source,
+            }));
         }
         if self.enabled != Some(true) {
             return Ok(());
@@ -280,7 +291,9 @@ impl LocConf {
                 at: self.enabled_at.clone(),
             });
         }
-        self.protected = Some(Arc::new(self.protected_location(verifier)));
+        let mut protected = self.protected_location(verifier);
+        protected.metrics_label = main.metrics.label_index(self.metrics_label.as_deref());
+        self.protected = Some(Arc::new(protected));
         Ok(())
     }
 
@@ -398,6 +411,7 @@ impl LocConf {
             requirements: self.requirements.clone().unwrap_or_default(),
             allow_preflight: self.allow_preflight.unwrap_or(false),
             remote_keys: self.remote.clone(),
+            metrics_label: 0,
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
         }

@@ -9,13 +9,12 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
+use credentialflow_core::metrics::Clock;
 use credentialflow_core::{Accepted, Live, Rejection, Verifier};
 use ngx::ffi::{
     ngx_cached_time, ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t, NGX_ALIGNMENT,
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Request};
-
-use credentialflow_core::metrics::Clock;
 
 use crate::complex_value::ComplexValue;
 use crate::conf::ProtectedLocation;
@@ -167,7 +166,7 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
                     if let Some(main) = main {
                         crate::metrics::lookup(
                             main,
-                            Some(decision.cache_hit),
+                            decision.cache_hit,
                             decision.shared_hit,
                             decision.verify_nanos,
                             evicted,

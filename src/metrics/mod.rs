@@ -136,18 +136,17 @@ pub fn decision(r: &Request, label: usize, kind: &str, outcome: Result<(), Rejec
 /// check took, how many worker entries were evicted, and how many the worker now holds.
 pub fn lookup(
     main: &MainConf,
-    cache_hit: Option<bool>,
+    cache_hit: bool,
     shared_hit: bool,
     verify_nanos: Option<u64>,
     evicted: u64,
     entries: usize,
 ) {
     let Some(table) = main.metrics.table() else { return };
-    let event = match cache_hit {
-        None => return,
-        Some(true) if shared_hit => CacheEvent::SharedHit,
-        Some(true) => CacheEvent::WorkerHit,
-        Some(false) => CacheEvent::Miss,
+    let event = match (cache_hit, shared_hit) {
+        (true, true) => CacheEvent::SharedHit,
+        (true, false) => CacheEvent::WorkerHit,
+        (false, _) => CacheEvent::Miss,
     };
     table.add(at::cache(event), 1);
     if let Some(nanos) = verify_nanos {

@@ -2,7 +2,7 @@
 //! with relaxed atomics (no lock on the request path), laid out by
 //! `credentialflow_core::metrics`, and the identities of the location labels and key sources
 //! that own its slots. It is allocated only when some location serves `credentialflow_metrics`
-//! (16 KiB): a zone without a metrics endpoint keeps all its room for tokens and revocations.
+//! (17 KiB, five slab pages): a zone without a metrics endpoint keeps all its room for tokens and revocations.
 //!
 //! Slots are claimed by name, not by position in the configuration: a reload that adds,
 //! removes or reorders labels keeps each label's counters. Claiming happens in the zone's

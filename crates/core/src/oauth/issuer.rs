@@ -512,6 +512,12 @@ mod tests {
             serde_json::from_str(&issuer.token_response(&no_scope, 5).unwrap()).unwrap();
         assert!(response.get("scope").is_none());
         assert!(claims_of(response["access_token"].as_str().unwrap()).get("scope").is_none());
+        // What the access log may say of an issued token is the token's own jti and kid.
+        let issued = issuer.issue(&grant(), 5).unwrap();
+        let response: Value = serde_json::from_str(&issued.response).unwrap();
+        assert_eq!(response["access_token"], issued.token.as_str());
+        assert_eq!(claims_of(&issued.token)["jti"], issued.jti.as_str());
+        assert_eq!(issued.kid, "k1");
     }
 
     #[test]

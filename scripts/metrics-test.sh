@@ -3,7 +3,9 @@
 # requests (accepted, missing, expired and revoked tokens at a labelled location, a token
 # issued and one refused at the token endpoint), then /metrics is scraped and parsed with
 # prometheus_client's text_string_to_metric_families, and each value is checked; every family
-# must have its HELP and TYPE, and the histogram's buckets must be cumulative.
+# must have its HELP and TYPE, and the histogram's buckets must be cumulative. Then nginx is
+# reloaded with a new label named before the old one: the counters survive the reload (the zone
+# is reused) and each label keeps its own.
 #
 # Usage: scripts/metrics-test.sh   (after scripts/build.sh and scripts/gen-fixtures.sh t/fixtures)
 # prometheus_client is installed with pip into target/metrics-venv.
@@ -154,4 +156,34 @@ assert value("credentialflow_revocations", kind="jti") == 1
 assert value("credentialflow_revocations", kind="sub") == 1
 assert value("credentialflow_revocations", kind="kid") == 0
 print(f"metrics-test.sh: {len(families)} metric families parsed by prometheus_client; every value as expected")
+PY
+
+# The reload: a location labelled "beta" ahead of /api/, whose label is still "api".
+sed -i "s|        location /api/ {|        location /beta/ {\n            credentialflow on;\n            credentialflow_jwt_key $fixtures/keys/rsa/public.pem;\n            credentialflow_metrics_label beta;\n            root html;\n        }\n        location /api/ {|" \
+    "$prefix/nginx.conf"
+"$nginx" -p "$prefix" -c "$prefix/nginx.conf" -s reload
+# The new workers know /beta/ (401 without a token); the old ones answered it 404.
+for _ in $(seq 50); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/beta/") == 401 ]] && break
+    sleep 0.1
+done
+grep -q 'zone "credentialflow" reused' "$prefix/logs/error.log" || { echo "metrics-test.sh: the zone was not reused" >&2; exit 1; }
+"$venv/bin/python" - "http://127.0.0.1:$port" <<'PY'
+import sys, urllib.request
+from prometheus_client.parser import text_string_to_metric_families
+base = sys.argv[1]
+try:
+    urllib.request.urlopen(base + "/beta/", timeout=5)
+except urllib.error.HTTPError as error:
+    assert error.code == 401, error.code
+text = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+samples = {(s.labels.get("label"), s.labels.get("credential"), s.labels.get("result")): s.value
+           for f in text_string_to_metric_families(text) if f.name == "credentialflow_decisions"
+           for s in f.samples}
+assert samples[("api", "jwt", "ok")] == 3, samples[("api", "jwt", "ok")]
+assert samples[("api", "none", "missing")] == 2
+# the wait above and this request: each a missing token at /beta/
+assert samples[("beta", "none", "missing")] >= 2, samples[("beta", "none", "missing")]
+assert samples[("beta", "jwt", "ok")] == 0
+print("metrics-test.sh: after a reload the counters are kept, each under its own label")
 PY

@@ -141,6 +141,51 @@ checks() {
             "\"token_endpoint\":\"http://localhost:$port/oauth/token\"" -
         expect "$name" 200 /.well-known/jwks.json '"use":"sig"' 'Cache-Control: max-age=300'
         ;;
+    audit)
+        local issued line
+        expect "$name" 200 /oauth/token '"token_type":"Bearer"' - \
+            -u "example:$client_secret" -d grant_type=client_credentials
+        issued=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$work/body")
+        expect "$name" 200 /api/hello "request_id=" - -H "$(bearer "$issued")" \
+            -H "X-Request-ID: forged"
+        if [[ "$(<"$work/body")" == *forged* || "$(<"$work/body")" != request_id=????????????????????????????????* ]]; then
+            echo "not ok - $name: the upstream got '$(<"$work/body")', not nginx's request id" >&2
+            failures=$((failures + 1))
+        fi
+        expect "$name" 401 /api/hello - 'error="invalid_token"' -H "$(bearer "$untrusted")"
+        expect "$name" 200 /metrics 'credentialflow_decisions_total{label="api",credential="jwt",result="ok"} 1' -
+        expect "$name" 200 /metrics 'credentialflow_tokens_issued_total 1' -
+        stop_nginx
+        # Every line is JSON; the issued token and its use share jti and client id; the
+        # refused token is named by its fingerprint only; no token or secret anywhere.
+        if ! python3 - "$work/prefix-$name/logs/audit.log" "$issued" "$untrusted" \
+            "$client_secret" <<'PY'
+import json, sys
+path, issued, untrusted, secret = sys.argv[1:5]
+text = open(path).read()
+for needle in (issued, untrusted, secret, issued.split(".")[2], untrusted.split(".")[2]):
+    assert needle not in text, "a token or secret is in the audit log"
+# (the first line may be the startup probe's GET /)
+lines = [json.loads(l) for l in text.splitlines()]
+lines = [line for line in lines if line["uri"] != "/"]
+token, ok, refused = lines[0], lines[1], lines[2]
+assert token["uri"] == "/oauth/token" and token["client_id"] == "example", token
+assert token["scope"] == "orders:read" and len(token["jti"]) == 22 and token["kid"], token
+assert ok["auth"] == "ok" and ok["credential"] == "jwt" and ok["reason"] == "", ok
+assert (ok["jti"], ok["client_id"], ok["kid"]) == (token["jti"], "example", token["kid"]), ok
+assert ok["token"] == token["token"] and len(ok["token"]) == 8, (ok, token)
+assert len(ok["request_id"]) == 32, ok
+assert refused["auth"] == "invalid" and refused["reason"] == "signature_invalid", refused
+assert refused["jti"] == refused["kid"] == refused["sub"] == refused["client_id"] == "", refused
+assert len(refused["token"]) == 8, refused
+PY
+        then
+            echo "not ok - $name: audit.log does not hold the expected lines" >&2
+            failures=$((failures + 1))
+        else
+            echo "ok - $name: audit.log lines parse and trace the issued token"
+        fi
+        ;;
     *)
         echo "not ok - $name: no checks for this example in $0" >&2
         failures=$((failures + 1))

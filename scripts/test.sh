@@ -7,6 +7,7 @@
 #   4b. interoperability: authlib and PyJWT against the issuer; node-oidc-provider as the IdP
 #      whose keys nginx fetches (cold burst, rotation, outage)
 #   4c. many instances sharing a Redis (scripts/multinode-test.sh, issue 11)
+#   4d. metrics scraped and parsed by prometheus_client (scripts/metrics-test.sh, issue 13)
 #   5. the panic test build (t-panic/): a panic becomes a 500, the worker lives
 #   6. the demo, started and checked
 #   7. the hostile JWT corpus (../shared/corpus) and the log secrets check
@@ -52,6 +53,9 @@ unset TEST_NGINX_ERROR_LOG
 
 step "many instances sharing a Redis: revocations, outage, resync"
 scripts/multinode-test.sh
+
+step "metrics: the endpoint parsed by prometheus_client, every value checked"
+scripts/metrics-test.sh
 
 step "OAuth interoperability: authlib obtains tokens, PyJWT's PyJWKClient verifies them"
 scripts/interop.sh

@@ -116,6 +116,14 @@ fn check(r: &mut Request) -> Status {
                 },
                 (_, refusal) => refusal,
             };
+            if first {
+                let outcome = match (&ctx.verdict, refused_by_rule) {
+                    (Ok(_), None) => Ok(()),
+                    (Ok(_), Some(rejection)) | (&Err(rejection), _) => Err(rejection),
+                };
+                let kind = request_ctx::credential_kind(ctx);
+                crate::metrics::decision(r, location.metrics_label, kind, outcome);
+            }
             match (&ctx.verdict, refused_by_rule) {
                 (Ok(_), Some(rejection)) => {
                     if first {

@@ -10,6 +10,7 @@ mod disk_file;
 mod ffi_guard;
 mod handler;
 mod headers;
+mod metrics;
 mod oauth;
 mod redis;
 mod remote_keys;
@@ -127,7 +128,9 @@ unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         if let Some(main) = Module::main_conf_mut(cf) {
             if main.protects_somewhere {
                 // SAFETY: cf is the configuration being read.
-                match unsafe { zone::add(cf, main.zone_size()) } {
+                let size = main.zone_size();
+                let main_ptr: *mut conf::MainConf = main;
+                match unsafe { zone::add(cf, size, main_ptr) } {
                     Ok(shm_zone) => main.zone = Some(shm_zone),
                     Err(()) => return Status::NGX_ERROR.into(),
                 }

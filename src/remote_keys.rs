@@ -30,6 +30,8 @@ pub struct RemoteSource {
     pub uri: Box<str>,
     /// TTL, refresh interval, file keys, allow-list.
     pub config: Arc<RemoteKeyConfig>,
+    /// Where its fetches are counted (`None`: past the metrics table's room).
+    pub metrics_source: Option<usize>,
 }
 
 /// A worker's state for one source.
@@ -351,6 +353,10 @@ unsafe extern "C" fn fetch_done(
             state.keys.fetch_finished(now(), result.as_deref().map_err(Clone::clone))
         });
         report(log, &fetch.source, &outcome);
+        // SAFETY: the subrequest is live; its main conf is the cycle's.
+        let request = unsafe { Request::from_ngx_http_request(sr) };
+        let ok = matches!(outcome, FetchOutcome::Refreshed { .. });
+        crate::metrics::key_fetch(request, fetch.source.metrics_source, ok, now());
         wake_all(&fetch.source);
         rc
     })

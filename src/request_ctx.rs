@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use credentialflow_core::api_key::CredentialKind;
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
+use credentialflow_core::metrics::Clock;
 use credentialflow_core::{Accepted, Live, Rejection, Verifier};
 use ngx::ffi::{
     ngx_cached_time, ngx_http_request_t, ngx_pool_cleanup_add, ngx_str_t, NGX_ALIGNMENT,
@@ -18,6 +19,7 @@ use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, Request}
 
 use crate::complex_value::ComplexValue;
 use crate::conf::ProtectedLocation;
+use crate::metrics::Monotonic;
 use crate::{worker_state, Module};
 
 /// What was decided for one request.
@@ -79,6 +81,15 @@ impl RequestCtx {
     /// True the first time it is asked: whether the decision still has to be logged.
     pub fn first_to_log(&self) -> bool {
         !self.logged.replace(true)
+    }
+}
+
+/// The kind of credential a decision was about, as `$credentialflow_credential` and the
+/// metrics name it: `jwt` or `api_key`, or empty when the request carried none.
+pub fn credential_kind(ctx: &RequestCtx) -> &'static str {
+    match ctx.verdict {
+        Err(Rejection::Missing) => "",
+        _ => ctx.credential_kind().as_str(),
     }
 }
 
@@ -174,19 +185,35 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
         }
         (Err(rejection), _) => (&[][..], None, false, Err(rejection)),
         (Ok(raw), _) => {
-            let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);
+            let main = Module::main_conf(r.as_ref());
+            let zone = main.and_then(|main| main.zone);
+            // Verifications are timed only where metrics are kept.
+            let clock =
+                main.and_then(|main| main.metrics.table()).map(|_| &Monotonic as &dyn Clock);
             let decision = worker_state::with(zone, |cache, live| {
                 let live = match &deferred {
-                    Some(deferred) => Live { replay: Some(deferred), ..live },
-                    None => live,
+                    Some(deferred) => Live { replay: Some(deferred), clock, ..live },
+                    None => Live { clock, ..live },
                 };
-                match keys {
+                let evicted = cache.evictions();
+                let decision = match keys {
                     Some(verifier) => location.rules.decide_with(verifier, raw, cache, live, now()),
                     None => location.rules.decide(raw, cache, live, now()),
-                }
+                };
+                (decision, cache.evictions().wrapping_sub(evicted), cache.len())
             });
             match decision {
-                Ok(decision) => {
+                Ok((decision, evicted, entries)) => {
+                    if let Some(main) = main {
+                        crate::metrics::lookup(
+                            main,
+                            decision.cache_hit,
+                            decision.shared_hit,
+                            decision.verify_nanos,
+                            evicted,
+                            entries,
+                        );
+                    }
                     (raw, Some(decision.cache_hit), decision.shared_hit, decision.verdict)
                 }
                 Err(unavailable) => (raw, None, false, Err(unavailable)),

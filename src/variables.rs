@@ -31,29 +31,69 @@ struct Variable {
     name: ngx_str_t,
     flags: u32,
     get: Getter,
+    /// Passed to `get` (an [`Audit`] for the audit variables).
+    data: usize,
 }
 
-static mut VARIABLES: [Variable; 4] = [
+/// The audit trail's variables (issue 13): what an access log line needs to trace a decision
+/// or an issued token, never a secret or a whole token.
+#[derive(Clone, Copy)]
+enum Audit {
+    Reason,
+    Credential,
+    Kid,
+    Jti,
+    ClientId,
+    Scope,
+    TokenHash,
+}
+
+const AUDIT: [Audit; 7] = [
+    Audit::Reason,
+    Audit::Credential,
+    Audit::Kid,
+    Audit::Jti,
+    Audit::ClientId,
+    Audit::Scope,
+    Audit::TokenHash,
+];
+
+const fn audit_variable(name: ngx_str_t, which: Audit) -> Variable {
+    Variable { name, flags: NGX_HTTP_VAR_NOCACHEABLE, get: get_audit, data: which as usize }
+}
+
+static mut VARIABLES: [Variable; 4 + AUDIT.len()] = [
     Variable {
         name: ngx_string!("credentialflow_claim_"),
         flags: NGX_HTTP_VAR_PREFIX | NGX_HTTP_VAR_NOCACHEABLE,
         get: get_claim,
+        data: 0,
     },
     Variable {
         name: ngx_string!("credentialflow_header_"),
         flags: NGX_HTTP_VAR_PREFIX | NGX_HTTP_VAR_NOCACHEABLE,
         get: get_header,
+        data: 0,
     },
     Variable {
         name: ngx_string!("credentialflow_status"),
         flags: NGX_HTTP_VAR_NOCACHEABLE,
         get: get_status,
+        data: 0,
     },
     Variable {
         name: ngx_string!("credentialflow_cache"),
         flags: NGX_HTTP_VAR_NOCACHEABLE,
         get: get_cache,
+        data: 0,
     },
+    audit_variable(ngx_string!("credentialflow_reason"), Audit::Reason),
+    audit_variable(ngx_string!("credentialflow_credential"), Audit::Credential),
+    audit_variable(ngx_string!("credentialflow_kid"), Audit::Kid),
+    audit_variable(ngx_string!("credentialflow_jti"), Audit::Jti),
+    audit_variable(ngx_string!("credentialflow_client_id"), Audit::ClientId),
+    audit_variable(ngx_string!("credentialflow_scope"), Audit::Scope),
+    audit_variable(ngx_string!("credentialflow_token_hash"), Audit::TokenHash),
 ];
 
 /// Registers the variables (from `preconfiguration`).
@@ -71,7 +111,10 @@ pub unsafe fn register(cf: *mut ngx_conf_t) -> Result<(), ()> {
             return Err(());
         }
         // SAFETY: non-null, freshly registered.
-        unsafe { (*registered).get_handler = Some(variable.get) };
+        unsafe {
+            (*registered).get_handler = Some(variable.get);
+            (*registered).data = variable.data;
+        }
     }
     Ok(())
 }
@@ -255,5 +298,60 @@ unsafe extern "C" fn get_cache(
             Some((Some(false), _)) => "miss",
         };
         set_value(r, v, Some(state.as_bytes()))
+    })
+}
+
+/// The value of an audit variable: on the token endpoint, what it issued (or why it refused);
+/// elsewhere, the decision: the reason and the fingerprint of any token, refused or not (the
+/// error log shows the same), but `kid`, `jti`, `client_id` and `scope` only of an accepted
+/// token, like every claim variable.
+fn audit_value(r: &Request, which: Audit) -> Option<String> {
+    use crate::oauth::token::{audit, TokenAudit};
+    if let Some(done) = audit(r) {
+        return match (done, which) {
+            (TokenAudit::Refused(code), Audit::Reason) => Some(code.name().into()),
+            (TokenAudit::Refused(_), _) => None,
+            (TokenAudit::Issued { .. }, Audit::Reason | Audit::Credential) => None,
+            (TokenAudit::Issued { kid, .. }, Audit::Kid) => Some(kid.clone()),
+            (TokenAudit::Issued { jti, .. }, Audit::Jti) => Some(jti.clone()),
+            (TokenAudit::Issued { client_id, .. }, Audit::ClientId) => Some(client_id.clone()),
+            (TokenAudit::Issued { scope, .. }, Audit::Scope) => Some(scope.clone()),
+            (TokenAudit::Issued { token_hash, .. }, Audit::TokenHash) => Some(token_hash.clone()),
+        }
+        .filter(|text| is_header_safe(text));
+    }
+    let ctx = request_ctx::current(r)?;
+    let refusal = ctx.verdict.as_ref().err().copied().or(ctx.rule_refusal.get());
+    let accepted = ctx.verdict.as_ref().ok();
+    let claim = |name: &str| {
+        let token = &accepted?.token;
+        ClaimsView::new(token).header_text(name).ok().flatten().map(|text| text.into_owned())
+    };
+    match which {
+        Audit::Reason => refusal.map(|rejection| rejection.reason().to_string()),
+        Audit::Credential => Some(request_ctx::credential_kind(ctx).to_string()),
+        Audit::Kid => accepted
+            .and_then(|accepted| accepted.token.claims.kid())
+            .filter(|kid| is_header_safe(kid))
+            .map(str::to_string),
+        Audit::Jti => claim("jti"),
+        Audit::ClientId => claim("client_id"),
+        Audit::Scope => claim("scope"),
+        Audit::TokenHash => match ctx.raw() {
+            [] => None,
+            raw => Some(credentialflow_core::fingerprint(raw)),
+        },
+    }
+}
+
+unsafe extern "C" fn get_audit(
+    r: *mut ngx_http_request_t,
+    v: *mut ngx_variable_value_t,
+    data: usize,
+) -> ngx_int_t {
+    entry(r, v, "an audit variable", |r| {
+        let which = AUDIT.into_iter().find(|which| *which as usize == data);
+        let value = which.and_then(|which| audit_value(r, which));
+        set_value(r, v, Some(value.as_deref().unwrap_or("").as_bytes()))
     })
 }

@@ -84,7 +84,7 @@ pub fn with<T>(
         };
         let replay =
             worker.replay.as_ref().map(|r| r as &dyn credentialflow_core::replay::ReplayStore);
-        Ok(decide(&mut worker.cache, Live { revocations, replay }))
+        Ok(decide(&mut worker.cache, Live { revocations, replay, clock: None }))
     })
 }
 

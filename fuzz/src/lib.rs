@@ -254,5 +254,5 @@ pub fn revocations() -> &'static RevocationSet {
 
 /// What the fuzzers decide with: their revocations, no replay store.
 pub fn live() -> Live<'static> {
-    Live { revocations: Some(revocations()), replay: None }
+    Live { revocations: Some(revocations()), ..Live::NONE }
 }

@@ -101,6 +101,8 @@ handlers! {
     set_api_keys: LocConf => api_keys;
     set_api_key_header: LocConf => api_key_header;
     set_accept: LocConf => accept;
+    set_metrics: LocConf => crate::metrics::directives::metrics;
+    set_metrics_label: LocConf => crate::metrics::directives::metrics_label;
 }
 
 fn set_once<T>(slot: &mut Option<T>, value: T) -> Result<(), DirectiveError> {
@@ -421,11 +423,12 @@ const SERVER_LEVEL: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF;
 const OAUTH_COUNT: usize = 12;
 const CLAIM_RULES_COUNT: usize = 7;
 const API_KEY_COUNT: usize = 3;
+const METRICS_COUNT: usize = 2;
 
 #[cfg(not(feature = "panic-test"))]
-const COUNT: usize = 18 + OAUTH_COUNT + CLAIM_RULES_COUNT + API_KEY_COUNT;
+const COUNT: usize = 18 + OAUTH_COUNT + CLAIM_RULES_COUNT + API_KEY_COUNT + METRICS_COUNT;
 #[cfg(feature = "panic-test")]
-const COUNT: usize = 19 + OAUTH_COUNT + CLAIM_RULES_COUNT + API_KEY_COUNT;
+const COUNT: usize = 19 + OAUTH_COUNT + CLAIM_RULES_COUNT + API_KEY_COUNT + METRICS_COUNT;
 
 /// The directive table nginx reads.
 pub static mut COMMANDS: [ngx_command_t; COUNT] = [
@@ -562,6 +565,16 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
         set_api_key_header,
     ),
     command(ngx_string!("credentialflow_accept"), ANY_LEVEL | NGX_CONF_TAKE12, set_accept),
+    command(
+        ngx_string!("credentialflow_metrics"),
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        set_metrics,
+    ),
+    command(
+        ngx_string!("credentialflow_metrics_label"),
+        ANY_LEVEL | NGX_CONF_TAKE1,
+        set_metrics_label,
+    ),
     #[cfg(feature = "panic-test")]
     command(
         ngx_string!("credentialflow_panic_test"),

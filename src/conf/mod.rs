@@ -58,6 +58,8 @@ pub struct MainConf {
     pub api_key_registries: Vec<Arc<ApiKeySource>>,
     /// `credentialflow_redis` (issue 11).
     pub redis: Option<Arc<crate::redis::RedisSettings>>,
+    /// `credentialflow_metrics` and the labels (issue 13).
+    pub metrics: crate::metrics::MetricsConf,
 }
 
 impl MainConf {
@@ -131,6 +133,8 @@ pub struct LocConf {
     pub protected: Option<Arc<ProtectedLocation>>,
     /// The authorization server's settings (`credentialflow_oauth_*`, issue 10).
     pub oauth: crate::oauth::OAuthConf,
+    /// `credentialflow_metrics_label`.
+    pub(crate) metrics_label: Option<Box<str>>,
 }
 
 /// Everything the request path needs for one protected location, decided at config time.
@@ -151,6 +155,8 @@ pub struct ProtectedLocation {
     pub allow_preflight: bool,
     /// `credentialflow_jwt_key_request`: keys fetched from an identity provider.
     pub remote_keys: Option<Arc<RemoteSource>>,
+    /// The index of the location's metrics label (`credentialflow_metrics_label`).
+    pub metrics_label: usize,
     /// A test-only switch: panic in the access handler.
     #[cfg(feature = "panic-test")]
     pub panic_test: Option<PanicTest>,
@@ -258,6 +264,7 @@ impl LocConf {
         inherit(&mut self.api_keys, &prev.api_keys);
         inherit(&mut self.api_key_header, &prev.api_key_header);
         inherit_at((&mut self.accept, &mut self.accept_at), (&prev.accept, &prev.accept_at));
+        inherit(&mut self.metrics_label, &prev.metrics_label);
         self.finish_token_endpoint(main)?;
         let verifier = self.verifier()?;
         if let (None, Some(uri)) = (&self.remote, &self.key_request) {
@@ -269,8 +276,12 @@ impl LocConf {
                 file_keys: self.keys.clone().unwrap_or_default(),
                 allowed: self.algorithms,
             };
-            self.remote =
-                Some(Arc::new(RemoteSource { uri: uri.clone(), config: Arc::new(config) }));
+            let metrics_source = main.metrics.key_source(uri);
+            self.remote = Some(Arc::new(RemoteSource {
+                uri: uri.clone(),
+                config: Arc::new(config),
+                metrics_source,
+            }));
         }
         if self.enabled != Some(true) {
             return Ok(());
@@ -302,7 +313,9 @@ impl LocConf {
                 at: self.enabled_at.clone(),
             });
         }
-        self.protected = Some(Arc::new(self.protected_location(verifier)));
+        let mut protected = self.protected_location(verifier);
+        protected.metrics_label = main.metrics.label_index(self.metrics_label.as_deref());
+        self.protected = Some(Arc::new(protected));
         Ok(())
     }
 
@@ -468,6 +481,7 @@ impl LocConf {
             allow_preflight: self.allow_preflight.unwrap_or(false),
             // A location that takes only API keys never waits for a key set.
             remote_keys: self.remote.clone().filter(|_| self.accept.unwrap_or_default().jwt),
+            metrics_label: 0,
             #[cfg(feature = "panic-test")]
             panic_test: self.panic_test,
             accept: self.accept.unwrap_or_default(),

@@ -6,10 +6,10 @@ mod body;
 pub mod directives;
 mod documents;
 mod introspect;
-mod respond;
+pub(crate) mod respond;
 mod revocation_commit;
 mod revoke;
-mod token;
+pub(crate) mod token;
 
 use std::sync::Arc;
 

@@ -15,9 +15,20 @@ pub fn json(
     headers: &[(&str, &str)],
     body: &str,
 ) -> ngx_int_t {
+    send(r, status, ngx_string!("application/json"), headers, body)
+}
+
+/// Sends `status` with a `body` of `content_type` and `headers` (see [`json`]).
+pub fn send(
+    r: &mut Request,
+    status: ngx_uint_t,
+    content_type: ngx::ffi::ngx_str_t,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> ngx_int_t {
     let raw = r.as_mut();
     raw.headers_out.status = status;
-    raw.headers_out.content_type = ngx_string!("application/json");
+    raw.headers_out.content_type = content_type;
     raw.headers_out.content_type_len = raw.headers_out.content_type.len;
     r.set_content_length_n(body.len());
     for (name, value) in headers {

@@ -2,8 +2,9 @@
 //! when the module is on anywhere, sized by `credentialflow_zone`, and kept across reloads the
 //! way limit_req keeps its zone. Its root ([`ZoneRoot`]) holds the shared token cache
 //! (`tokens.rs`, at most half the zone), the revocations every worker enforces
-//! (`revocations.rs`) and the replay records (`replay.rs`); later state gets fields of its
-//! own there, with a new [`LAYOUT`].
+//! (`revocations.rs`), the replay records (`replay.rs`) and, where a location serves
+//! `credentialflow_metrics`, the metrics counters (`metrics.rs`); later state gets fields of
+//! its own there, with a new [`LAYOUT`].
 //!
 //! Reload: when nginx reuses the mapping (same name, tag and size), `init` keeps the root it
 //! finds if its magic and layout match this build's; otherwise it starts a fresh root, leaving
@@ -11,6 +12,7 @@
 //! root. `nginx -t` runs `init` too, on a mapping of its own: it only allocates the root and
 //! the table's buckets.
 
+pub mod metrics;
 pub mod replay;
 pub mod revocations;
 mod tokens;
@@ -38,7 +40,7 @@ pub const NAME: &str = "credentialflow";
 /// Marks a root written by this module.
 const MAGIC: u64 = u64::from_be_bytes(*b"CredFlow");
 /// The root's layout: bump it whenever [`ZoneRoot`] or what it points to changes shape.
-const LAYOUT: u32 = 2;
+const LAYOUT: u32 = 3;
 
 /// What the zone holds; `slab.data` points at it.
 #[repr(C)]
@@ -51,6 +53,9 @@ pub struct ZoneRoot {
     revocations: RevocationTable,
     /// The tokens used at locations with replay protection.
     replay: ReplayTable,
+    /// The metrics counters, allocated the first time a configuration serves
+    /// `credentialflow_metrics` (null before).
+    metrics: *mut metrics::MetricsTable,
 }
 
 /// The smallest zone nginx's own zones accept: eight pages.
@@ -64,7 +69,13 @@ pub fn min_size() -> usize {
 ///
 /// # Safety
 /// `cf` is the configuration being read.
-pub unsafe fn add(cf: *mut ngx_conf_t, size: usize) -> Result<NonNull<ngx_shm_zone_t>, ()> {
+/// `main` is the configuration's main conf: `init` reads what the metrics need from it and
+/// tells it where the metrics table is.
+pub unsafe fn add(
+    cf: *mut ngx_conf_t,
+    size: usize,
+    main: *mut crate::conf::MainConf,
+) -> Result<NonNull<ngx_shm_zone_t>, ()> {
     let mut name = ngx_str_t { len: NAME.len(), data: NAME.as_ptr().cast_mut() };
     // SAFETY: the tag is our module's address, unique to it; nginx copies nothing from the
     // name but keeps the pointer, which is to static data.
@@ -77,9 +88,9 @@ pub unsafe fn add(cf: *mut ngx_conf_t, size: usize) -> Result<NonNull<ngx_shm_zo
     // SAFETY: a zone nginx just returned; it lives in the cycle being configured.
     let shm_zone = unsafe { zone.as_mut() };
     shm_zone.init = Some(init_zone);
-    // Any non-null value: nginx hands it back to the next cycle's `init` when it reuses the
-    // mapping, which is all `init` needs to know.
-    shm_zone.data = zone.as_ptr().cast();
+    // Non-null: nginx hands it back to the next cycle's `init` when it reuses the mapping,
+    // which is all `init` needs to know of the old cycle; of the new one it reads `main`.
+    shm_zone.data = main.cast();
     Ok(zone)
 }
 
@@ -105,23 +116,62 @@ unsafe extern "C" fn init_zone(zone: *mut ngx_shm_zone_t, data: *mut c_void) -> 
             return Status::NGX_ERROR.into();
         };
         let reused = !data.is_null();
-        if reused && root_of(&slab).is_some() {
-            ngx_log_error!(NGX_LOG_NOTICE, log, "credentialflow: zone \"{NAME}\" reused");
-            return Status::NGX_OK.into();
-        }
-        let size = zone.shm.size;
-        let root = TokenTable::new(&slab, size).and_then(|tokens| {
-            let replay = ReplayTable::new(&slab, size)?;
-            let revocations = RevocationTable::new();
-            allocate(ZoneRoot { magic: MAGIC, layout: LAYOUT, tokens, revocations, replay }, &slab)
-        });
-        let Ok(root) = root else {
-            ngx_log_error!(NGX_LOG_EMERG, log, "credentialflow: zone \"{NAME}\" is too small");
+        let root = match root_of(&slab) {
+            Some(root) if reused => {
+                ngx_log_error!(NGX_LOG_NOTICE, log, "credentialflow: zone \"{NAME}\" reused");
+                root
+            }
+            _ => {
+                let size = zone.shm.size;
+                let root = TokenTable::new(&slab, size).and_then(|tokens| {
+                    let replay = ReplayTable::new(&slab, size)?;
+                    let revocations = RevocationTable::new();
+                    let metrics = std::ptr::null_mut();
+                    let root = ZoneRoot {
+                        magic: MAGIC,
+                        layout: LAYOUT,
+                        tokens,
+                        revocations,
+                        replay,
+                        metrics,
+                    };
+                    allocate(root, &slab)
+                });
+                let Ok(root) = root else {
+                    ngx_log_error!(
+                        NGX_LOG_EMERG,
+                        log,
+                        "credentialflow: zone \"{NAME}\" is too small"
+                    );
+                    return Status::NGX_ERROR.into();
+                };
+                slab.as_mut().data = root.as_ptr().cast();
+                // A full zone evicts; nginx need not log each failed allocation.
+                slab.as_mut().set_log_nomem(0);
+                root
+            }
+        };
+        // SAFETY: the zone's data is the main conf `add` was given, alive with this cycle.
+        let Some(main) = (unsafe { zone.data.cast::<crate::conf::MainConf>().as_mut() }) else {
             return Status::NGX_ERROR.into();
         };
-        slab.as_mut().data = root.as_ptr().cast();
-        // A full zone evicts; nginx need not log each failed allocation.
-        slab.as_mut().set_log_nomem(0);
+        if main.metrics.enabled() {
+            // SAFETY: a root of this layout; only the master writes its metrics pointer, here.
+            let metrics = unsafe { &mut (*root.as_ptr()).metrics };
+            if metrics.is_null() {
+                let Ok(table) = allocate(metrics::MetricsTable::new(), &slab) else {
+                    ngx_log_error!(
+                        NGX_LOG_EMERG,
+                        log,
+                        "credentialflow: zone \"{NAME}\" is too small for the metrics"
+                    );
+                    return Status::NGX_ERROR.into();
+                };
+                *metrics = table.as_ptr();
+            }
+            // SAFETY: a table in this zone, which outlives the cycle's configuration.
+            main.metrics.attach(unsafe { &*(*metrics) });
+        }
         Status::NGX_OK.into()
     })
 }
@@ -165,6 +215,21 @@ pub fn attach(zone: NonNull<ngx_shm_zone_t>) -> Option<Handles> {
             revocations: ShmRevocations::new(revocations, slab.clone()),
             replay: ShmReplay::new(replay, slab),
         })
+    }
+}
+
+/// What a scrape reports of the zone's tables: the shared cache's entries and evictions, and
+/// the revocations by kind.
+pub fn stats(zone: NonNull<ngx_shm_zone_t>) -> Option<((u64, u64), [u64; 4])> {
+    // SAFETY: as in `identity`.
+    let slab = unsafe { SlabPool::from_shm_zone(zone.as_ref())? };
+    let root = root_of(&slab)?.as_ptr();
+    // SAFETY: as in `attach`.
+    unsafe {
+        let tokens = ShmTokens::new(NonNull::new_unchecked(&raw mut (*root).tokens), slab.clone());
+        let revocations =
+            ShmRevocations::new(NonNull::new_unchecked(&raw mut (*root).revocations), slab);
+        Some((tokens.stats(), revocations.count_by_kind()))
     }
 }
 

@@ -261,6 +261,27 @@ impl ShmRevocations {
         f(table, &slab)
     }
 
+    /// How many entries of each kind the zone holds ([`RevocationKind::ALL`] order; for
+    /// metrics, takes the lock).
+    pub fn count_by_kind(&self) -> [u64; 4] {
+        self.locked(|table, _| {
+            let mut counts = [0u64; 4];
+            let mut entry = table.newest;
+            // SAFETY: entries are live slab allocations of this table, the lock is held, and
+            // at most `len` of them are walked.
+            unsafe {
+                for _ in 0..table.len {
+                    let Some(found) = entry.as_ref() else { break };
+                    if let Some(count) = counts.get_mut(usize::from(found.kind)) {
+                        *count += 1;
+                    }
+                    entry = found.next;
+                }
+            }
+            counts
+        })
+    }
+
     /// The revocations in force now, brought up to date with the zone; `None` while the
     /// zone holds only part of a source (see [`RevocationTable::incomplete`]).
     pub fn current(&mut self) -> Option<&RevocationSet> {

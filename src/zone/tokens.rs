@@ -49,6 +49,8 @@ pub struct TokenTable {
     writing: usize,
     /// When "zone full" was last logged.
     full_logged_at: i64,
+    /// Entries evicted to make room, since the table was made (for metrics).
+    evictions: u64,
 }
 
 /// One stored verification; its claims record follows it in the same allocation.
@@ -87,6 +89,7 @@ impl TokenTable {
             budget: zone_size / 2,
             writing: 0,
             full_logged_at: i64::MIN,
+            evictions: 0,
         })
     }
 
@@ -232,6 +235,11 @@ impl ShmTokens {
         ShmTokens { table, slab }
     }
 
+    /// The entries held and the entries evicted so far (for metrics; takes the lock).
+    pub fn stats(&self) -> (u64, u64) {
+        self.locked(|table, _| (table.len as u64, table.evictions))
+    }
+
     /// Runs `f` on the table with the slab locked, first emptying a table a dead writer
     /// left torn.
     fn locked<T>(&self, f: impl FnOnce(&mut TokenTable, &LockedSlabPool) -> T) -> T {
@@ -368,6 +376,7 @@ impl SharedTokens for ShmTokens {
                 table.bytes += size;
             }
             table.writing = 0;
+            table.evictions = table.evictions.wrapping_add(evicted as u64);
             let full = evicted > 0 || memory.is_none();
             if full && now.saturating_sub(table.full_logged_at) >= FULL_LOG_INTERVAL {
                 table.full_logged_at = now;

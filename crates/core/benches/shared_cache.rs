@@ -83,7 +83,7 @@ fn bench(c: &mut Criterion) {
         .collect();
     let list = RevocationList::parse(lines.join("\n").as_bytes()).expect("revocations");
     let revocations: RevocationSet = list.entries().iter().collect();
-    let live = Live { revocations: Some(&revocations), replay: None };
+    let live = Live { revocations: Some(&revocations), ..Live::NONE };
     let mut cache = TokenCache::new(16);
     for token in &tokens {
         assert!(rules.decide(token.as_bytes(), &mut cache, live, now).verdict.is_ok());

@@ -51,6 +51,8 @@ pub struct TokenCache {
     /// The second level, shared by every worker (see [`crate::shared_cache`]); asked only
     /// after a miss here.
     shared: Option<Box<dyn SharedTokens>>,
+    /// Entries evicted to make room (for metrics).
+    evictions: u64,
 }
 
 /// Bytes of the token's end that are hashed.
@@ -88,7 +90,13 @@ impl TokenCache {
             oldest: NIL,
             free: NIL,
             shared: None,
+            evictions: 0,
         }
+    }
+
+    /// How many entries were evicted to make room, since the cache was made.
+    pub fn evictions(&self) -> u64 {
+        self.evictions
     }
 
     /// Sets (or removes) the second level asked after a miss.
@@ -246,6 +254,7 @@ impl TokenCache {
         }
         if self.len >= self.capacity {
             self.remove(self.oldest);
+            self.evictions = self.evictions.wrapping_add(1);
         }
         let at = match self.free {
             NIL => {

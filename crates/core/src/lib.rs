@@ -25,6 +25,7 @@ pub mod defaults;
 pub mod file_access;
 mod fingerprint;
 pub mod jose;
+pub mod metrics;
 pub mod oauth;
 pub mod policy;
 pub mod redis;

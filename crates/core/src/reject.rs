@@ -153,6 +153,35 @@ impl Rejection {
         }
     }
 
+    /// A stable, machine-readable reason (`$credentialflow_reason`): one word per rejection,
+    /// finer than [`Rejection::status_name`], for access logs and alerts.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Rejection::Missing => "missing",
+            Rejection::BadCredentialSyntax => "malformed_credential",
+            Rejection::AmbiguousCredential => "ambiguous_credential",
+            Rejection::TooLarge => "too_large",
+            Rejection::Malformed => "malformed_token",
+            Rejection::BadHeader => "unsupported_header",
+            Rejection::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Rejection::NoMatchingKey => "no_matching_key",
+            Rejection::BadSignature => "signature_invalid",
+            Rejection::BadClaims => "claims_invalid",
+            Rejection::Expired => "expired",
+            Rejection::NotYetValid => "not_yet_valid",
+            Rejection::IssuedInFuture => "issued_in_future",
+            Rejection::WrongIssuer => "issuer_not_accepted",
+            Rejection::WrongAudience => "audience_not_accepted",
+            Rejection::Revoked => "revoked",
+            Rejection::InsufficientScope => "insufficient_scope",
+            Rejection::Replayed => "replayed",
+            Rejection::RuleForbids => "rule_forbids",
+            Rejection::RuleRefusesToken => "rule_refuses_token",
+            Rejection::KeysUnavailable => "keys_unavailable",
+            Rejection::Unavailable => "state_unavailable",
+        }
+    }
+
     /// A short `error_description`; safe to show a client and to log.
     pub fn description(self) -> &'static str {
         match self {
@@ -229,6 +258,8 @@ mod tests {
         for (index, r) in Rejection::ALL.into_iter().enumerate() {
             assert_eq!(position(r), index, "{r:?} is listed once, in order");
             assert!(descriptions.insert(r.description()), "{r:?}: description is its own");
+            assert!(descriptions.insert(r.reason()), "{r:?}: reason is its own");
+            assert!(r.reason().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{r:?}");
             assert!(!r.description().is_empty());
             assert!(matches!(r.http_status(), 401 | 403 | 503), "{r:?}");
             assert!(!r.status_name().is_empty() && r.status_name() != "ok", "{r:?}");

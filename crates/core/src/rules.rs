@@ -10,6 +10,7 @@ use crate::claims_view::{ClaimsView, Withheld, TYPED_TEXT};
 use crate::credential::is_b64token;
 use crate::fingerprint::content_id;
 use crate::jose::claims::Claims;
+use crate::metrics::Clock;
 use crate::policy::Policy;
 use crate::reject::Rejection;
 use crate::replay::{replay_key, FirstUse, ReplayStore};
@@ -96,11 +97,13 @@ pub struct Live<'a> {
     /// Where used tokens are recorded, for locations with replay protection (`None`: such a
     /// location refuses every token as [`Rejection::Unavailable`]).
     pub replay: Option<&'a dyn ReplayStore>,
+    /// A clock to time verifications with (`None`: not timed); read only on a cache miss.
+    pub clock: Option<&'a dyn Clock>,
 }
 
 impl Live<'_> {
     /// No revocation, no replay store: for tests and benchmarks.
-    pub const NONE: Live<'static> = Live { revocations: None, replay: None };
+    pub const NONE: Live<'static> = Live { revocations: None, replay: None, clock: None };
 }
 
 /// Where a verification came from.
@@ -123,6 +126,8 @@ pub struct Decision {
     pub shared_hit: bool,
     /// The accepted token, or the reason for refusing.
     pub verdict: Result<Accepted, Rejection>,
+    /// How long the signature check took, when one was made and [`Live::clock`] was given.
+    pub verify_nanos: Option<u64>,
 }
 
 impl AccessRules {
@@ -229,6 +234,7 @@ impl AccessRules {
                 cache_hit: false,
                 shared_hit: false,
                 verdict: Err(Rejection::NoMatchingKey),
+                verify_nanos: None,
             },
         }
     }
@@ -247,17 +253,23 @@ impl AccessRules {
                 cache_hit: false,
                 shared_hit: false,
                 verdict: Err(Rejection::TooLarge),
+                verify_nanos: None,
             };
         }
-        match self.verified(verifier, raw, cache, now) {
+        let mut verify_nanos = None;
+        match self.verified(verifier, raw, cache, now, live.clock, &mut verify_nanos) {
             Ok((token, found)) => Decision {
                 cache_hit: found != Found::Verified,
                 shared_hit: found == Found::Shared,
                 verdict: self.check_verified(token, live, now),
+                verify_nanos,
             },
-            Err(rejection) => {
-                Decision { cache_hit: false, shared_hit: false, verdict: Err(rejection) }
-            }
+            Err(rejection) => Decision {
+                cache_hit: false,
+                shared_hit: false,
+                verdict: Err(rejection),
+                verify_nanos,
+            },
         }
     }
 
@@ -269,6 +281,8 @@ impl AccessRules {
         raw: &[u8],
         cache: &mut TokenCache,
         now: i64,
+        clock: Option<&dyn Clock>,
+        verify_nanos: &mut Option<u64>,
     ) -> Result<(VerifiedToken, Found), Rejection> {
         let own = self.verifier.as_deref().is_some_and(|own| std::ptr::eq(own, verifier));
         let id = if own { self.cache_id } else { self.cache_id_for(verifier) };
@@ -281,7 +295,12 @@ impl AccessRules {
         if let Some(token) = shared.filter(|token| verifier.algorithms().contains(token.alg)) {
             return Ok((token, Found::Shared));
         }
-        match verifier.verify(raw, cache.header_memo()) {
+        let started = clock.map(Clock::nanos);
+        let verified = verifier.verify(raw, cache.header_memo());
+        if let (Some(clock), Some(started)) = (clock, started) {
+            *verify_nanos = Some(clock.nanos().saturating_sub(started));
+        }
+        match verified {
             Ok(token) => {
                 // A scope claim of a type no scope list has is an invalid token, whatever the
                 // scopes required (checked once, before the verification is cached).

@@ -408,7 +408,7 @@ mod tests {
         for (kind, value) in [(RevocationKind::Jti, "a1"), (RevocationKind::Sub, "billing")] {
             let mut set = RevocationSet::default();
             set.insert(&crate::revocation::Revocation::new(kind, value.as_bytes()));
-            let live = Live { revocations: Some(&set), replay: None };
+            let live = Live { revocations: Some(&set), ..Live::NONE };
             assert_eq!(ok.check_api_key(token.clone(), live, 0).err(), Some(Rejection::Revoked));
         }
     }

@@ -292,7 +292,13 @@ impl Issuer {
 
     /// The RFC 9068 access token for `grant`, issued at `now` (Unix seconds).
     pub fn access_token(&self, grant: &Grant, now: i64) -> Result<String, IssueError> {
+        Ok(self.mint(grant, now)?.0)
+    }
+
+    /// The access token with its `jti` and the `kid` that signed it.
+    fn mint(&self, grant: &Grant, now: i64) -> Result<(String, String, String), IssueError> {
         let key = self.signing_key().ok_or(IssueError::Sign(SignError))?;
+        let jti = self.jti()?;
         let header = json!({ "typ": "at+jwt", "alg": key.alg.name(), "kid": &*key.kid });
         let mut claims = json!({
             "iss": &*self.issuer,
@@ -302,7 +308,7 @@ impl Issuer {
             "iat": now,
             "nbf": now,
             "exp": now.saturating_add(grant.ttl),
-            "jti": self.jti()?,
+            "jti": &jti,
         });
         if !grant.scopes.is_empty() {
             if let Value::Object(members) = &mut claims {
@@ -311,13 +317,20 @@ impl Issuer {
         }
         let header = header.to_string();
         let claims = claims.to_string();
-        Ok(sign::mint(header.as_bytes(), claims.as_bytes(), &key.signer)?)
+        let token = sign::mint(header.as_bytes(), claims.as_bytes(), &key.signer)?;
+        Ok((token, jti, key.kid.to_string()))
     }
 
     /// The token response (RFC 6749 §5.1) for `grant`, issued at `now`.
     pub fn token_response(&self, grant: &Grant, now: i64) -> Result<String, IssueError> {
+        Ok(self.issue(grant, now)?.response)
+    }
+
+    /// The token response for `grant`, with what the access log may say of the token.
+    pub fn issue(&self, grant: &Grant, now: i64) -> Result<Issued, IssueError> {
+        let (token, jti, kid) = self.mint(grant, now)?;
         let mut response = json!({
-            "access_token": self.access_token(grant, now)?,
+            "access_token": &token,
             "token_type": "Bearer",
             "expires_in": grant.ttl,
         });
@@ -326,7 +339,7 @@ impl Issuer {
                 members.insert("scope".into(), grant.scope().into());
             }
         }
-        Ok(response.to_string())
+        Ok(Issued { response: response.to_string(), token, jti, kid })
     }
 
     /// The JWKS of every key (`kid`, `alg`, `use: sig`).
@@ -334,6 +347,20 @@ impl Issuer {
         let keys: Vec<&Value> = self.keys.iter().map(|k| &k.jwk).collect();
         json!({ "keys": keys }).to_string()
     }
+}
+
+/// An issued token's response, and the identifiers of the token that may be logged (never
+/// the token itself).
+#[derive(Debug)]
+pub struct Issued {
+    /// The JSON body of the 200 answer (holds the token: never log it).
+    pub response: String,
+    /// The access token itself (never log it; its fingerprint may be).
+    pub token: String,
+    /// The token's `jti`.
+    pub jti: String,
+    /// The `kid` of the key that signed it.
+    pub kid: String,
 }
 
 /// `base` and `path` joined with exactly one `/`.
@@ -485,6 +512,12 @@ mod tests {
             serde_json::from_str(&issuer.token_response(&no_scope, 5).unwrap()).unwrap();
         assert!(response.get("scope").is_none());
         assert!(claims_of(response["access_token"].as_str().unwrap()).get("scope").is_none());
+        // What the access log may say of an issued token is the token's own jti and kid.
+        let issued = issuer.issue(&grant(), 5).unwrap();
+        let response: Value = serde_json::from_str(&issued.response).unwrap();
+        assert_eq!(response["access_token"], issued.token.as_str());
+        assert_eq!(claims_of(&issued.token)["jti"], issued.jti.as_str());
+        assert_eq!(issued.kid, "k1");
     }
 
     #[test]

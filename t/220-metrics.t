@@ -195,3 +195,33 @@ qr/\[emerg\] .*credentialflow_metrics_label "l64": at most 64 metrics labels \("
 --- suppress_stderr
 --- error_log eval
 qr/\[emerg\] .*"credentialflow_metrics": the location already has a content handler/
+
+
+
+=== TEST 8: an API key's decisions are counted under credential="api_key", and $credentialflow_credential says so
+--- config
+    location /k/ {
+        credentialflow on;
+        credentialflow_accept jwt api_key;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_api_keys $TEST_NGINX_FIXTURES/apikeys/keys.txt;
+        credentialflow_metrics_label keys;
+        add_header X-Credential "[$credentialflow_credential|$credentialflow_jti]" always;
+        root html;
+    }
+    location = /metrics { credentialflow_metrics; }
+--- user_files
+>>> k/x.txt
+ok
+--- request eval
+["GET /k/x.txt", "GET /k/x.txt", "GET /k/x.txt", "GET /metrics"]
+--- more_headers eval
+["X-API-Key: $ENV{TEST_NGINX_APIKEY_BILLING}", "X-API-Key: $ENV{TEST_NGINX_APIKEY_EXPIRED}",
+ "Authorization: Bearer $ENV{TEST_NGINX_TOKEN_RS256}", ""]
+--- error_code eval
+[200, 401, 200, 200]
+--- response_headers eval
+["X-Credential: [api_key|$ENV{TEST_NGINX_APIKEY_BILLING_ID}]", "X-Credential: [api_key|]", "X-Credential: [jwt|]", ""]
+--- response_body_like eval
+[qr/ok/, qr/./, qr/ok/,
+ qr/\A(?=[\s\S]*^credentialflow_decisions_total\{label="keys",credential="api_key",result="ok"\} 1$)(?=[\s\S]*^credentialflow_decisions_total\{label="keys",credential="api_key",result="expired"\} 1$)(?=[\s\S]*^credentialflow_decisions_total\{label="keys",credential="jwt",result="ok"\} 1$)/m]

@@ -19,6 +19,7 @@ Usage:
   credentialflow inspect TOKEN|- [--json]
   credentialflow client add|rotate|remove --clients-file F --id ID [options]
   credentialflow help [COMMAND]
+  credentialflow --version
 
 ALG: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA
 Run 'credentialflow COMMAND --help' for a command's options.
@@ -89,6 +90,8 @@ JSON with readable exp/nbf/iat times. The signature is NOT verified.
 pub enum Command {
     /// Print usage: general, or for one command.
     Help(Option<HelpTopic>),
+    /// `--version`: the version and the git commit of this build.
+    Version,
     /// `keygen`.
     Keygen(KeygenArgs),
     /// `mint` (boxed: it is much larger than the others).
@@ -205,6 +208,7 @@ pub fn parse(args: Vec<String>) -> Result<Command, CliError> {
     let rest = Cursor::new(rest);
     match command.as_str() {
         "-h" | "--help" => Ok(Command::Help(None)),
+        "-V" | "--version" | "version" => Ok(Command::Version),
         "help" => parse_help(rest),
         "keygen" => parse_keygen(rest),
         "mint" => parse_mint(rest),
@@ -528,6 +532,13 @@ mod tests {
         // --help wins over missing required options.
         assert_eq!(parse_words(&["mint", "--help"]), Ok(Command::Help(Some(HelpTopic::Mint))));
         usage_error(&["help", "frob"]);
+    }
+
+    #[test]
+    fn version_spellings() {
+        for word in ["--version", "-V", "version"] {
+            assert_eq!(parse_words(&[word]), Ok(Command::Version));
+        }
     }
 
     #[test]

@@ -700,6 +700,6 @@ mod tests {
     fn unknown_or_missing_command() {
         usage_error(&[]);
         usage_error(&["frob"]);
-        usage_error(&["--version"]);
+        usage_error(&["--frob"]);
     }
 }

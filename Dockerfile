@@ -10,7 +10,9 @@ WORKDIR /src
 COPY . .
 RUN scripts/build.sh --release
 
-# The same t/*.t files, run by CPAN's Test::Nginx::Socket instead of t/compat.
+# The same t/*.t files (and t/compat's self-tests), run by CPAN's Test::Nginx::Socket instead of
+# t/compat, with nothing prepared but the nginx binary and the module: each file's
+# t/lib/Fixtures.pm generates the keys and tokens (scripts/gen-fixtures.sh) on first use.
 FROM debian:bookworm-slim AS test
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates cpanminus make gcc perl openssl \
@@ -20,12 +22,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /root/.cpanm
 WORKDIR /src
 COPY --from=build /src /src
-RUN scripts/gen-fixtures.sh t/fixtures \
- && . t/fixtures/env.sh \
- && TEST_NGINX_BINARY=/src/target/nginx/sbin/nginx \
+RUN TEST_NGINX_BINARY=/src/target/nginx/sbin/nginx \
     TEST_NGINX_LOAD_MODULES=/src/target/nginx/modules/ngx_http_credentialflow_module.so \
-    TEST_NGINX_SERVROOT=/tmp/servroot \
-    prove t/
+    prove -r t/
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \

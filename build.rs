@@ -1,6 +1,12 @@
-//! Turns what nginx-sys learnt about the nginx tree into cfgs, as ngx's template build script does.
+//! Turns what nginx-sys learnt about the nginx tree into cfgs, as ngx's template build script
+//! does, and embeds the git commit the module is built from (logged when nginx starts).
+
+include!("build-support/git_commit.rs");
 
 fn main() {
+    let dir = std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    println!("cargo::rustc-env=CREDENTIALFLOW_GIT_COMMIT={}", git_commit(&dir));
+
     println!("cargo::rerun-if-env-changed=DEP_NGINX_FEATURES_CHECK");
     println!(
         "cargo::rustc-check-cfg=cfg(ngx_feature, values({}))",

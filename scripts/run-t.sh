@@ -13,6 +13,8 @@
 #   TEST_NGINX_PORT          listen port; default: a free port
 #   TEST_NGINX_SERVROOT      server root; default: a fresh temp dir (removed
 #                            after a passing run, kept after a failing one)
+#   TEST_NGINX_FIXTURES      keys and tokens (. t/fixtures/env.sh); unset, each file's
+#                            t/lib/Fixtures.pm generates them once per run (scripts/gen-fixtures.sh)
 # Other TEST_NGINX_* variables pass through (see t/compat/README.md).
 # Runs prove from the repo root and exits with prove's exit code.
 set -uo pipefail

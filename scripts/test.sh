@@ -8,6 +8,8 @@
 #      whose keys nginx fetches (cold burst, rotation, outage)
 #   4c. many instances sharing a Redis (scripts/multinode-test.sh, issue 11)
 #   4d. metrics scraped and parsed by prometheus_client (scripts/metrics-test.sh, issue 13)
+#   4e. the module built by nginx's ./configure --add-dynamic-module (the config file), and the
+#      Debian package against this machine's nginx, installed and put through t/ (issue 14)
 #   5. the panic test build (t-panic/): a panic becomes a 500, the worker lives
 #   6. the demo, started and checked
 #   7. the hostile JWT corpus (../shared/corpus) and the log secrets check
@@ -50,6 +52,12 @@ scripts/run-t.sh t/
 python3 scripts/log_secrets_check.py "$TEST_NGINX_ERROR_LOG" --env "$fixtures/env.sh" \
     $(find "$fixtures" -name 'secret*' -type f -printf '--secret-file %p ')
 unset TEST_NGINX_ERROR_LOG
+
+step "./configure --add-dynamic-module=. && make modules in the vendored nginx source"
+scripts/configure-build-test.sh
+
+step "Debian package for the distribution's nginx: lintian, apt-get install, nginx -t, t/"
+scripts/deb-test.sh
 
 step "many instances sharing a Redis: revocations, outage, resync"
 scripts/multinode-test.sh

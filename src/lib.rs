@@ -27,9 +27,10 @@ use ngx::core::Status;
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_cycle_t, ngx_http_handler_pt, ngx_http_module_t,
     ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_phases_NGX_HTTP_REWRITE_PHASE,
-    ngx_http_request_t, ngx_int_t, ngx_module_t, NGX_HTTP_MODULE,
+    ngx_http_request_t, ngx_int_t, ngx_module_t, NGINX_VER, NGX_HTTP_MODULE, NGX_LOG_NOTICE,
 };
 use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::ngx_log_error;
 
 use crate::conf::{LocConf, MainConf};
 use crate::ffi_guard::guarded;
@@ -142,13 +143,27 @@ unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
 
 type HandlerFn = unsafe extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
 
+/// The module's version, the commit it was built from and the nginx it was built for, as
+/// `nginx -V` names nginx's own: `credentialflow/0.1.0 (git 1a2b3c4; nginx/1.28.3; aws-lc)`.
+fn version_line() -> String {
+    let backend = if cfg!(feature = "ring") { "ring" } else { "aws-lc" };
+    format!(
+        "credentialflow/{} (git {}; {}; {backend})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CREDENTIALFLOW_GIT_COMMIT"),
+        NGINX_VER.to_string_lossy()
+    )
+}
+
 /// In the master, once the whole configuration (the `user` directive included) is settled:
-/// warn about revocation files the workers will not be able to re-read, and refuse those a
-/// revocation endpoint cannot append to. Runs for `nginx -t`.
+/// log the module's version (at start, reload and `nginx -t`), warn about revocation files
+/// the workers will not be able to re-read, and refuse those a revocation endpoint cannot
+/// append to.
 unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
     guarded((*cycle).log, "init_module", Status::NGX_OK.into(), || {
         // SAFETY: nginx passes the new, fully configured cycle.
         let cycle = unsafe { &*cycle };
+        ngx_log_error!(NGX_LOG_NOTICE, cycle.log, "{}", version_line());
         if let Some(main) = Module::main_conf(cycle) {
             // SAFETY: called from init_module with nginx's cycle.
             unsafe { worker_user::check_revocation_files(cycle, &main.revocation_sources) };

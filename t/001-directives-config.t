@@ -1,5 +1,6 @@
 # Configuration errors: nginx must refuse to start, naming the directive, the file and the
 # reason; and configuration warnings that still let nginx start.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

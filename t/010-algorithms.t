@@ -1,6 +1,7 @@
 # Every supported algorithm verifies with its key, in each key format; everything else
 # (alg none, alg confusion, lying headers, other keys, unknown kids, tampering) is refused.
 # Tokens and keys come from scripts/gen-fixtures.sh (TEST_NGINX_FIXTURES, TEST_NGINX_TOKEN_*).
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

@@ -1,5 +1,6 @@
 # Claim policy: exp/nbf/iat with leeway, issuer, audience (string or array), required claims
 # and strictly typed registered claims.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

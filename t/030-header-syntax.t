@@ -2,6 +2,7 @@
 # it (invalid_token, 401: RFC 6750 §3.1 names a malformed token invalid_token; the module
 # never answers 400 itself, so satisfy any keeps working), other schemes (no token), and a
 # custom raw-token header.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

@@ -1,5 +1,6 @@
 # Scopes (403 insufficient_scope with the scope list) and the WWW-Authenticate challenge
 # (realm, error, error_description); authentication failures win over scope failures.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

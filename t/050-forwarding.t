@@ -2,6 +2,7 @@
 # client's own copies of those headers (any case, "_" for "-") never do; values with control
 # characters are withheld (never sent). The upstream is an echo server that prints what it
 # received.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

@@ -1,5 +1,6 @@
 # $credentialflow_claim_<name>, $credentialflow_header_alg|kid|typ, $credentialflow_status:
 # their values, where they are empty, and reading them before the access phase.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

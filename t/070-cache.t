@@ -1,5 +1,6 @@
 # The per-worker verification cache, seen through $credentialflow_cache: hits, misses, what is
 # never cached, its size, and that a hit is still checked against each location's policy.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

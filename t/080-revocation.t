@@ -2,6 +2,7 @@
 # about a second without a reload. nginx itself edits the file between requests: an access_log
 # whose format is "jti $arg_jti" appends a line to it, and auth_delay makes a request that
 # waits long enough for the twice-a-second watcher to pick the change up.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

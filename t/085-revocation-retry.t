@@ -2,6 +2,7 @@
 # file is retried on every tick until a version loads, and each distinct failure (another
 # error, or another broken version of the file) is logged once, not once per tick. nginx edits
 # the file between requests through an access_log, as in t/080-revocation.t.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

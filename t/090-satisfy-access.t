@@ -1,5 +1,6 @@
 # The module next to allow/deny and auth_basic under "satisfy all" and "satisfy any": with
 # "any" another module's grant wins and withdraws the challenge; otherwise the refusal stands.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

@@ -1,5 +1,6 @@
 # Token size limits, rate limiting keyed on a verified claim (variables read before the
 # access phase), and one log line per refusal.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

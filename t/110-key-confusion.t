@@ -2,6 +2,7 @@
 # like key material (PEM, JSON, DER, an SSH public key) is refused with the "secret"
 # parameter, and no message ever suggests "secret" for one. A single JWK and a JWK Set behind
 # a UTF-8 byte order mark load as they are.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

@@ -6,6 +6,7 @@
 # conf_line_has() checks, while the error line is matched, that line LINE of FILE (both taken
 # from the message) holds the expected directive, so no test depends on the generated
 # nginx.conf's layout.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 sub main::conf_line_has {

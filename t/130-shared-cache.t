@@ -2,6 +2,7 @@
 # $credentialflow_cache (`miss`: verified now; `hit`: the worker's own cache; `shared`: the
 # zone). Two workers, so that a token verified by one is served to the other from the zone.
 # Tokens minted here come from the project's CLI (scripts/build.sh puts it in target/nginx/bin).
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 my $cli = $ENV{TEST_NGINX_CREDENTIALFLOW_CLI} || 'target/nginx/bin/credentialflow';

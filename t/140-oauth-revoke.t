@@ -8,6 +8,7 @@
 # and secrets: scripts/gen-fixtures.sh (oauth/clients.txt: svc revokes its own tokens, admin
 # has the revoke permission). Two workers: the server under test listens with reuseport
 # behind a proxy location, as in t/150-shared-revocation.t.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 my $cli = $ENV{TEST_NGINX_CREDENTIALFLOW_CLI} || 'target/nginx/bin/credentialflow';

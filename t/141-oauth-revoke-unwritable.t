@@ -26,6 +26,7 @@ END {
     }
 }
 
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 sub main::conf_line_has {

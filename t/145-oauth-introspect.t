@@ -8,6 +8,7 @@
 #
 # Clients: scripts/gen-fixtures.sh (rs may introspect, admin may introspect and revoke, svc
 # neither).
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 my $cli = $ENV{TEST_NGINX_CREDENTIALFLOW_CLI} || 'target/nginx/bin/credentialflow';

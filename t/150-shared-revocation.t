@@ -2,6 +2,7 @@
 # client_id), revocation as of a time (before=), and a revocation that reaches both workers
 # at once, cached verifications included. Two workers; the protected server listens with
 # reuseport behind a proxy location, so the kernel spreads the requests over both.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 my $cli = $ENV{TEST_NGINX_CREDENTIALFLOW_CLI} || 'target/nginx/bin/credentialflow';

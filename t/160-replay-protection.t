@@ -1,6 +1,7 @@
 # credentialflow_replay_protection (issue 11): a token (its iss and jti) is accepted once,
 # on whichever worker; a token without jti is refused there; when the zone has no room for
 # another record, new tokens get 503 and no unexpired record is ever evicted.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 my $cli = $ENV{TEST_NGINX_CREDENTIALFLOW_CLI} || 'target/nginx/bin/credentialflow';

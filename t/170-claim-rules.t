@@ -2,6 +2,7 @@
 # (nested claims into variables), credentialflow_require (any rule, with map),
 # credentialflow_scope_claim (scp as a string or an array), credentialflow_allow_preflight
 # and credentialflow_token (the token from any variable).
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

@@ -4,6 +4,7 @@
 # serves is chosen by the X-Jwks header of the request that triggers the fetch (a subrequest
 # carries its parent's headers), so a test can rotate the IdP's keys between two requests.
 # Every fetch is one line in logs/idp.log, which /idp-log serves back for counting.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

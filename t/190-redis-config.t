@@ -3,6 +3,7 @@
 # directive outside http{}; each error names the directive's file and line. And with no Redis
 # listening, nginx starts, serves, and logs the outage, and replay protection fails closed
 # with 503 (this suite needs no Redis server).
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 sub main::conf_line_has {

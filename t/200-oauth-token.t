@@ -1,6 +1,7 @@
 # credentialflow_oauth_token: the client credentials grant (RFC 6749 §4.4) with HTTP Basic and
 # client_secret_post, and every RFC 6749 §5.2 / RFC 8707 error with its status and headers.
 # Clients and secrets: scripts/gen-fixtures.sh (oauth/clients.txt).
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

@@ -1,6 +1,7 @@
 # The issuer's other endpoints and trust: credentialflow_oauth_jwks, credentialflow_oauth_metadata
 # (RFC 8414), credentialflow_accept_own_tokens (also across a publish_only rotation), the
 # registry re-read without a reload, and configuration errors.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

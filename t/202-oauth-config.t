@@ -7,6 +7,7 @@
 #
 # Test secrets (their digests are written below): newc "new-secret-0123456789abcdef0123",
 # keep "keep-secret-0123456789abcdef012".
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 sub main::conf_line_has {

@@ -2,6 +2,7 @@
 # credentialflow_oauth_resource_metadata, and credentialflow_resource_metadata_url naming it in
 # every challenge of a protected location (401 and 403), as MCP clients need for discovery;
 # values that would need escaping are refused at nginx -t.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 no_shuffle();

@@ -6,6 +6,7 @@
 # variables and limit_req. Keys come from scripts/gen-fixtures.sh (`credentialflow apikey
 # create`): TEST_NGINX_APIKEY_<NAME>, its id TEST_NGINX_APIKEY_<NAME>_ID and its registry line
 # TEST_NGINX_APIKEY_<NAME>_LINE.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 sub main::conf_line_has {

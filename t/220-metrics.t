@@ -2,6 +2,7 @@
 # kept in the shared zone move as expected after known requests. Two workers; the protected
 # server listens with reuseport behind a proxy location, so the kernel spreads the requests
 # (and the scrape) over both: every count below is the sum over the workers.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
 workers(2);

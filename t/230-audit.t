@@ -3,6 +3,7 @@
 # back through a location and matched line by line. A refused token is named by its
 # fingerprint only, the same 8 hex digits as the error log's refusal line; kid, jti, client id
 # and scope are only ever an accepted (or issued) token's. No token and no secret is logged.
+use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 use Digest::SHA qw(sha256_hex);
 

@@ -20,6 +20,7 @@ Usage:
   credentialflow client add|rotate|remove --clients-file F --id ID [options]
   credentialflow apikey create|list|revoke --file F [options]
   credentialflow help [COMMAND]
+  credentialflow --version
 
 ALG: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 EdDSA
 Run 'credentialflow COMMAND --help' for a command's options.
@@ -90,6 +91,8 @@ JSON with readable exp/nbf/iat times. The signature is NOT verified.
 pub enum Command {
     /// Print usage: general, or for one command.
     Help(Option<HelpTopic>),
+    /// `--version`: the version and the git commit of this build.
+    Version,
     /// `keygen`.
     Keygen(KeygenArgs),
     /// `mint` (boxed: it is much larger than the others).
@@ -211,6 +214,7 @@ pub fn parse(args: Vec<String>) -> Result<Command, CliError> {
     let rest = Cursor::new(rest);
     match command.as_str() {
         "-h" | "--help" => Ok(Command::Help(None)),
+        "-V" | "--version" | "version" => Ok(Command::Version),
         "help" => parse_help(rest),
         "keygen" => parse_keygen(rest),
         "mint" => parse_mint(rest),
@@ -537,6 +541,13 @@ mod tests {
     }
 
     #[test]
+    fn version_spellings() {
+        for word in ["--version", "-V", "version"] {
+            assert_eq!(parse_words(&[word]), Ok(Command::Version));
+        }
+    }
+
+    #[test]
     fn keygen_arguments() {
         let parsed = parse_words(&["keygen", "--alg", "RS384", "--out=/tmp/k", "--bits", "3072"]);
         assert_eq!(
@@ -695,6 +706,6 @@ mod tests {
     fn unknown_or_missing_command() {
         usage_error(&[]);
         usage_error(&["frob"]);
-        usage_error(&["--version"]);
+        usage_error(&["--frob"]);
     }
 }

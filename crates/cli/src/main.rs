@@ -44,6 +44,7 @@ fn run(args: Vec<String>) -> Result<(), CliError> {
     let output = match command {
         Command::Help(None) => cli::USAGE.to_owned(),
         Command::Help(Some(topic)) => topic.text().to_owned(),
+        Command::Version => version(),
         Command::Keygen(args) => keygen::run(&args)?.join("\n") + "\n",
         Command::Mint(args) => mint::run(&args)? + "\n",
         Command::Inspect(args) => inspect::run(&args, mint::unix_now()?)?,
@@ -51,6 +52,15 @@ fn run(args: Vec<String>) -> Result<(), CliError> {
         Command::ApiKey(args) => apikey::run(&args, mint::unix_now()?)?,
     };
     print(&output)
+}
+
+/// `credentialflow 0.1.0 (git 1a2b3c4)`: the version and the commit this build was made from.
+fn version() -> String {
+    format!(
+        "credentialflow {} (git {})\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("CREDENTIALFLOW_GIT_COMMIT")
+    )
 }
 
 fn print(text: &str) -> Result<(), CliError> {

@@ -114,7 +114,7 @@ line two
 === TEST 6: env expansion in user_files (eval form) and response_body; $ServerPort
 --- config
     location /files/ { root html; }
-    location = /r { return 302 http://localhost:$server_port/x; }
+    location = /r { server_tokens off; return 302 http://localhost:$server_port/x; }
 --- user_files eval
 [["files/e.txt", "port=\$TEST_NGINX_SERVER_PORT root=\$TEST_NGINX_SERVER_ROOT\n"]]
 --- request eval
@@ -124,7 +124,9 @@ line two
 --- response_headers eval
 ["", "Location: http://localhost:\$ServerPort/x"]
 --- response_body eval
-["port=\$TEST_NGINX_SERVER_PORT root=\$TEST_NGINX_SERVER_ROOT\n", undef]
+["port=\$TEST_NGINX_SERVER_PORT root=\$TEST_NGINX_SERVER_ROOT\n",
+ "<html>\r\n<head><title>302 Found</title></head>\r\n<body>\r\n"
+ . "<center><h1>302 Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"]
 
 
 

@@ -86,7 +86,7 @@ declare -A PEER_SO PEER_SNIPPET PEER_ALG
 all=(plain plain-longtoken)
 for alg in "${ALGS[@]}"; do all+=("$alg-hit" "$alg-cold" "$alg-rotate"); done
 all+=(jwks forward scope ES256-2w-shared ES256-2w-cold issue-ES256 issue-EdDSA)
-all+=(HS256-revoked10k HS256-replay HS256-noreplay ES256-remote)
+all+=(HS256-revoked10k HS256-replay HS256-noreplay ES256-remote HS256-metrics)
 for spec in "${peers[@]}"; do
     name=${spec%%=*}
     rest=${spec#*=}
@@ -266,6 +266,11 @@ scenario() {
             if [ "$name" = HS256-replay ]; then
                 loc="$loc credentialflow_replay_protection on;"
             fi ;;
+        HS256-metrics)
+            # HS256-hit with a metrics endpoint configured, so every decision and cache lookup
+            # is counted in the zone: the cost of the counters on a hit.
+            cache=10000 tokens="$work/tokens/HS256.jwt" loc=$(common HS256)
+            srv="location = /metrics { credentialflow_metrics; }" ;;
         ES256-remote)
             # ES256-hit with the key fetched from an identity provider (credentialflow_jwt_key_
             # request; here a local file through an internal location): the cost of asking the

@@ -13,6 +13,7 @@ use credentialflow_core::oauth::registry::{valid_audience, valid_client_id, vali
 use crate::client::write;
 use crate::duration::parse_duration;
 use crate::error::CliError;
+use crate::options::each_option;
 use crate::timefmt;
 
 /// `apikey --help`.
@@ -41,18 +42,7 @@ struct Args {
 
 fn parse(args: &[String]) -> Result<Args, CliError> {
     let mut parsed = Args::default();
-    let mut words = args.iter();
-    while let Some(word) = words.next() {
-        let (name, inline) = match word.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
-            _ => (word.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| words.next().cloned())
-                .ok_or_else(|| CliError::usage(format!("{name} needs a value")))
-        };
+    each_option(args, |name, value| {
         match name {
             "--file" => parsed.file = Some(PathBuf::from(value()?)),
             "--subject" => parsed.subject = Some(value()?),
@@ -62,7 +52,8 @@ fn parse(args: &[String]) -> Result<Args, CliError> {
             "--id" => parsed.id = Some(value()?),
             other => return Err(CliError::usage(format!("apikey: unknown option {other:?}"))),
         }
-    }
+        Ok(())
+    })?;
     Ok(parsed)
 }
 

@@ -14,6 +14,7 @@ use credentialflow_core::oauth::registry::{
 };
 
 use crate::error::CliError;
+use crate::options::each_option;
 
 /// `client --help`.
 pub const CLIENT_USAGE: &str = "\
@@ -47,18 +48,7 @@ struct Args {
 
 fn parse(args: &[String]) -> Result<Args, CliError> {
     let mut parsed = Args::default();
-    let mut words = args.iter();
-    while let Some(word) = words.next() {
-        let (name, inline) = match word.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
-            _ => (word.as_str(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| words.next().cloned())
-                .ok_or_else(|| CliError::usage(format!("{name} needs a value")))
-        };
+    each_option(args, |name, value| {
         match name {
             "--clients-file" => parsed.file = Some(PathBuf::from(value()?)),
             "--id" => parsed.id = Some(value()?),
@@ -77,7 +67,8 @@ fn parse(args: &[String]) -> Result<Args, CliError> {
             },
             other => return Err(CliError::usage(format!("client: unknown option {other:?}"))),
         }
-    }
+        Ok(())
+    })?;
     Ok(parsed)
 }
 

@@ -10,6 +10,7 @@ mod inspect;
 mod keygen;
 mod keys;
 mod mint;
+mod options;
 mod timefmt;
 
 use std::io::Write;

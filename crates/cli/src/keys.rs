@@ -4,7 +4,6 @@ use std::path::Path;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use credentialflow_core::jose::crypto::backend::digest;
 use credentialflow_core::jose::crypto::backend::rand::{SecureRandom, SystemRandom};
 use credentialflow_core::jose::crypto::backend::signature::{self, EcdsaKeyPair};
 use credentialflow_core::jose::sign::SigningKey;
@@ -156,10 +155,9 @@ fn unsupported(alg: Algorithm) -> CliError {
 
 /// The RFC 7638 thumbprint (SHA-256, base64url) of a JWK given its required members.
 pub fn thumbprint(jwk_members: &Map<String, Value>) -> String {
-    // serde_json's map is ordered by key and prints compactly: exactly RFC 7638's canonical
-    // form, since every member here is an ASCII string needing no escapes.
-    let canonical = Value::Object(jwk_members.clone()).to_string();
-    b64(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
+    let members =
+        jwk_members.iter().filter_map(|(name, value)| Some((name.as_str(), value.as_str()?)));
+    credentialflow_core::jose::thumbprint::jwk_thumbprint(members)
 }
 
 /// Loads the key `mint` signs with (a raw secret for HS*, else a private key PEM), prepared

@@ -14,3 +14,4 @@ pub mod json;
 pub mod jws;
 pub mod keys;
 pub mod sign;
+pub mod thumbprint;

@@ -10,12 +10,12 @@ use serde_json::{json, Value};
 use super::grant::{Grant, CLIENT_CREDENTIALS};
 use crate::jose::alg::{Algorithm, AlgorithmSet, KeyFamily};
 use crate::jose::b64;
-use crate::jose::crypto::backend::digest;
 use crate::jose::crypto::backend::rand::{SecureRandom, SystemRandom};
 use crate::jose::der::{rsa_modulus_bits, DerReader, KeyKind, TAG_SEQUENCE};
 use crate::jose::keys::private::{parse_private_pem, PrivateKeyError};
 use crate::jose::keys::{VerifyKey, MIN_RSA_BITS};
 use crate::jose::sign::{self, SignError, SigningKey};
+use crate::jose::thumbprint::jwk_thumbprint;
 
 /// Why a signing key file cannot be used. Messages never quote key material.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -158,12 +158,9 @@ fn required_members(
     })
 }
 
-/// The RFC 7638 thumbprint: SHA-256 of the required members in canonical JSON, base64url.
+/// The RFC 7638 thumbprint of the required members.
 fn thumbprint(members: &[(&'static str, String)]) -> String {
-    let body: Vec<String> =
-        members.iter().map(|(name, value)| format!("\"{name}\":\"{value}\"")).collect();
-    let canonical = format!("{{{}}}", body.join(","));
-    b64::encode(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
+    jwk_thumbprint(members.iter().map(|(name, value)| (*name, value.as_str())))
 }
 
 fn verify_key(family: KeyFamily, public: &[u8], kid: &str, alg: Algorithm) -> VerifyKey {

@@ -37,6 +37,9 @@
 #   --port N               listen port (default 18480)
 #   --out DIR              results directory (default target/bench/YYYYmmdd-HHMMSS)
 #   --no-build             skip scripts/build.sh --release, use the last release build
+#   --criterion            first run the criterion group sig_verify (the backend's own
+#                          verification time per algorithm, which the report's "cold adds at
+#                          most the backend + 1.5 us" target reads from target/criterion)
 #   -l, --list             list the scenarios and exit
 #   -h, --help
 # Quick smoke run (< 1 minute once built):
@@ -47,7 +50,7 @@ root=$(pwd)
 bench_dir="$root/scripts/bench"
 
 duration=10 runs=3 connections=32 warmup=1 port=18480 build=1 entries=100000 pool=12000
-wait_quiet=0 filter="" out="" callgrind=0 perf=0
+wait_quiet=0 filter="" out="" callgrind=0 perf=0 criterion=0
 peers=()
 ALGS=(HS256 RS256 PS256 ES256 ES384 EdDSA)
 ISS="https://issuer.bench.example"
@@ -71,6 +74,7 @@ while [ $# -gt 0 ]; do
         --port) port=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --no-build) build=0; shift ;;
+        --criterion) criterion=1; shift ;;
         --callgrind) callgrind=1; shift ;;
         --perf) perf=1; shift ;;
         -l|--list) list_only=1; shift ;;
@@ -85,7 +89,7 @@ done
 declare -A PEER_SO PEER_SNIPPET PEER_ALG
 all=(plain plain-longtoken)
 for alg in "${ALGS[@]}"; do all+=("$alg-hit" "$alg-cold" "$alg-rotate"); done
-all+=(jwks forward scope ES256-2w-shared ES256-2w-cold issue-ES256 issue-EdDSA)
+all+=(jwks forward scope ES256-l1pool ES256-l2 ES256-2w-shared ES256-2w-cold issue-ES256 issue-EdDSA)
 all+=(HS256-revoked10k HS256-replay HS256-noreplay ES256-remote HS256-metrics)
 for spec in "${peers[@]}"; do
     name=${spec%%=*}
@@ -248,6 +252,17 @@ scenario() {
             # worker; afterwards the other worker finds it in the zone.
             workers=2 cache=1000 loc=$(common ES256) mode=pool
             tokens="$work/tokens/ES256-2w-pool.txt" ;;
+        ES256-l1pool)
+            # One worker, the 3,000-token pool, a worker cache that holds it all: after the
+            # warm-up every request is a first-level (worker cache) hit. The reference for
+            # ES256-l2, with the same requests.
+            cache=10000 loc=$(common ES256) mode=pool tokens="$work/tokens/ES256-2w-pool.txt" ;;
+        ES256-l2)
+            # The same pool through a worker cache of 1,000 entries cycled in order: every
+            # request misses the worker cache and, after the warm-up, finds the token in the
+            # shared zone (8m, ~8,000 entries): the cost of a second-level hit, copy into the
+            # worker cache included.
+            cache=1000 loc=$(common ES256) mode=pool tokens="$work/tokens/ES256-2w-pool.txt" ;;
         ES256-2w-cold)
             # The same two workers and pool with caching off: every request verifies.
             workers=2 cache=0 loc=$(common ES256) mode=pool
@@ -393,6 +408,7 @@ request_args() {
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # ------------------------------------------------------------------------------------------
@@ -433,7 +449,7 @@ wait_for_quiet() {
 results="$out/results.tsv"
 run_one() { # SCENARIO RUN
     scenario_name=$1
-    local run=$2 state busy steal t0 t1 c0 c1 wall line rps cpu
+    local run=$2 state busy steal t0 t1 c0 c1 u0 u1 wall line rps cpu user
     scenario "$scenario_name"
     write_conf
     if [ "$wait_quiet" -gt 0 ]; then wait_for_quiet; fi
@@ -447,6 +463,7 @@ run_one() { # SCENARIO RUN
     local worker
     worker=$(worker_pid)
     c0=$(cpu_ticks "$worker")
+    u0=$(user_ticks "$worker")
     local perf_pid=""
     if [ $perf = 1 ]; then
         mkdir -p "$out/perf"
@@ -459,6 +476,7 @@ run_one() { # SCENARIO RUN
         "$url" -- "$mode" "$tokens" "$state" >"$out/wrk/$scenario_name-$run.txt"
     t1=$(date +%s.%N)
     c1=$(cpu_ticks "$worker")
+    u1=$(user_ticks "$worker")
     if [ -n "$perf_pid" ]; then
         wait "$perf_pid" || true
         perf report -i "$out/perf/$scenario_name-$run.data" --no-children --sort dso,symbol \
@@ -476,10 +494,12 @@ run_one() { # SCENARIO RUN
     rps=$(awk -v n="${v[requests]}" -v us="${v[duration_us]}" 'BEGIN { printf "%.1f", n / (us / 1e6) }')
     cpu=$(awk -v c="$((c1 - c0))" -v hz="$clk_tck" -v a="$t0" -v b="$t1" \
         'BEGIN { printf "%.1f", 100 * c / hz / (b - a) }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario_name" "$run" "$rps" \
+    user=$(awk -v c="$((u1 - u0))" -v hz="$clk_tck" -v a="$t0" -v b="$t1" \
+        'BEGIN { printf "%.1f", 100 * c / hz / (b - a) }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario_name" "$run" "$rps" \
         "${v[p50_us]}" "${v[p99_us]}" "${v[requests]}" "${v[status_errors]}" \
         "$((v[connect_errors] + v[read_errors] + v[write_errors] + v[timeouts]))" \
-        "$busy" "$steal" "$cpu" >>"$results"
+        "$busy" "$steal" "$cpu" "$user" >>"$results"
     printf '  %-14s run %d: %10.0f req/s  p99 %6.2f ms  worker CPU %5.1f%%  (before: busy %s%% steal %s%%)%s\n' \
         "$scenario_name" "$run" "$rps" "$(awk -v u="${v[p99_us]}" 'BEGIN { print u / 1000 }')" \
         "$cpu" "$busy" "$steal" \
@@ -628,7 +648,7 @@ fi
 for name in "${selected[@]}"; do
     case "$name" in
         *-rotate) mint_pool "${name%-rotate}" "$pool" "$work/tokens/${name%-rotate}-pool.txt" ;;
-        ES256-2w-*) mint_pool ES256 3000 "$work/tokens/ES256-2w-pool.txt" ;;
+        ES256-2w-*|ES256-l1pool|ES256-l2) mint_pool ES256 3000 "$work/tokens/ES256-2w-pool.txt" ;;
         HS256-*replay) mint_pool HS256 300000 "$work/tokens/HS256-once-pool.txt" ;;
         HS256-revoked10k)
             [ -s "$work/revoked10k.txt" ] || awk 'BEGIN {
@@ -649,14 +669,20 @@ if [ $callgrind = 1 ]; then
     echo "== profiles in $out/callgrind/ (callgrind_annotate --inclusive=yes FILE)"
     exit 0
 fi
+if [ $criterion = 1 ]; then
+    echo "== criterion: sig_verify (the backend's own verification time per algorithm)"
+    CARGO_TARGET_DIR="$target_dir" cargo bench -q -p credentialflow-core --bench core -- \
+        --warm-up-time 1 --measurement-time 3 'sig_verify/' | grep -E '^sig_verify|time:' |
+        tee "$out/criterion.txt"
+fi
 if [ ${#selected[@]} -gt 0 ]; then
-    printf 'scenario\trun\trps\tp50_us\tp99_us\trequests\tstatus_errors\tsocket_errors\tbusy_pct\tsteal_pct\tworker_cpu_pct\n' >"$results"
+    printf 'scenario\trun\trps\tp50_us\tp99_us\trequests\tstatus_errors\tsocket_errors\tbusy_pct\tsteal_pct\tworker_cpu_pct\tworker_user_pct\n' >"$results"
     echo "== ${#selected[@]} scenarios x $runs runs x ${duration}s: ${selected[*]}"
     for ((run = 1; run <= runs; run++)); do
         for name in "${selected[@]}"; do run_one "$name" "$run"; done
     done
     echo "== results (medians of $runs runs; spread = (max - min) / median)"
-    python3 "$bench_dir/report.py" "$results" "$out" | tee "$out/report.txt"
+    python3 "$bench_dir/report.py" "$results" "$out" "$target_dir/criterion" | tee "$out/report.txt"
 fi
 if [ $run_memory = 1 ]; then
     memory_test | tee "$out/memory.txt"

@@ -13,6 +13,8 @@ packages=(
     openssl python3 curl
     # scripts/multinode-test.sh: instances sharing a Redis (issue 11)
     redis-server
+    # the `fips` feature: aws-lc's FIPS module is built with CMake and Go (docs/crypto.md)
+    cmake golang-go
 )
 
 missing=()

@@ -15,6 +15,8 @@
 #   7. the hostile JWT corpus (../shared/corpus) and the log secrets check
 #   8. the ring backend: core clippy and unit tests, and the corpus against a ring build of
 #      the module (its own target dir, target/ring, so target/nginx stays the aws-lc build)
+#   9. the fips feature (aws-lc's FIPS module): core unit tests, then the module and the CLI
+#      built on it (target/fips), which must say so, and t/ plus the corpus against that build
 # Usage: scripts/test.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,5 +93,19 @@ module_pkg=ngx-http-credentialflow-module
 CARGO_TARGET_DIR="$root/target/ring" scripts/build.sh --no-default-features \
     --features "$module_pkg/ring,$module_pkg/export-modules,$module_pkg/vendored,credentialflow-cli/ring"
 CREDENTIALFLOW_PREFIX="$root/target/ring/nginx" scripts/corpus.sh
+
+step "fips feature: core unit tests, t/ and the corpus against a build on aws-lc's FIPS module"
+cargo test -p credentialflow-core --features fips
+CARGO_TARGET_DIR="$root/target/fips" scripts/build.sh \
+    --features "$module_pkg/fips,credentialflow-cli/fips"
+fips_version=$("$root/target/fips/nginx/bin/credentialflow" --version)
+echo "$fips_version"
+[[ $fips_version == *"; aws-lc-fips)"* ]] || { echo "test.sh: the fips CLI does not say aws-lc-fips" >&2; exit 1; }
+fips_cli="$root/target/fips/nginx/bin/credentialflow"
+TEST_NGINX_BINARY="$root/target/fips/nginx/sbin/nginx" \
+    TEST_NGINX_LOAD_MODULES="$root/target/fips/nginx/modules/ngx_http_credentialflow_module.so" \
+    TEST_NGINX_CREDENTIALFLOW_CLI="$fips_cli" CREDENTIALFLOW_CLI="$fips_cli" \
+    scripts/run-t.sh t/
+CREDENTIALFLOW_PREFIX="$root/target/fips/nginx" scripts/corpus.sh
 
 printf '\ntest.sh: all tests passed\n'

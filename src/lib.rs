@@ -23,11 +23,13 @@ mod zone;
 
 use std::ptr::{addr_of, addr_of_mut};
 
+use credentialflow_core::jose::crypto;
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_cycle_t, ngx_http_handler_pt, ngx_http_module_t,
     ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_phases_NGX_HTTP_REWRITE_PHASE,
-    ngx_http_request_t, ngx_int_t, ngx_module_t, NGINX_VER, NGX_HTTP_MODULE, NGX_LOG_NOTICE,
+    ngx_http_request_t, ngx_int_t, ngx_module_t, NGINX_VER, NGX_HTTP_MODULE, NGX_LOG_EMERG,
+    NGX_LOG_NOTICE,
 };
 use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
 use ngx::ngx_log_error;
@@ -146,12 +148,12 @@ type HandlerFn = unsafe extern "C" fn(*mut ngx_http_request_t) -> ngx_int_t;
 /// The module's version, the commit it was built from and the nginx it was built for, as
 /// `nginx -V` names nginx's own: `credentialflow/0.1.0 (git 1a2b3c4; nginx/1.28.3; aws-lc)`.
 fn version_line() -> String {
-    let backend = if cfg!(feature = "ring") { "ring" } else { "aws-lc" };
     format!(
-        "credentialflow/{} (git {}; {}; {backend})",
+        "credentialflow/{} (git {}; {}; {})",
         env!("CARGO_PKG_VERSION"),
         env!("CREDENTIALFLOW_GIT_COMMIT"),
-        NGINX_VER.to_string_lossy()
+        NGINX_VER.to_string_lossy(),
+        crypto::BACKEND_TAG
     )
 }
 
@@ -164,6 +166,11 @@ unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         // SAFETY: nginx passes the new, fully configured cycle.
         let cycle = unsafe { &*cycle };
         ngx_log_error!(NGX_LOG_NOTICE, cycle.log, "{}", version_line());
+        // A FIPS build never runs outside FIPS mode (nginx -t included).
+        if let Err(why) = crypto::check_fips_mode() {
+            ngx_log_error!(NGX_LOG_EMERG, cycle.log, "credentialflow: {why}");
+            return Status::NGX_ERROR.into();
+        }
         if let Some(main) = Module::main_conf(cycle) {
             // SAFETY: called from init_module with nginx's cycle.
             unsafe { worker_user::check_revocation_files(cycle, &main.revocation_sources) };

@@ -17,4 +17,4 @@ GET /t
 --- response_body
 up
 --- error_log eval
-qr{\[notice\] .*credentialflow/\d+\.\d+\.\d+ \(git ([0-9a-f]{7,}|unknown); nginx/\d+\.\d+\.\d+; (aws-lc|ring)\)}
+qr{\[notice\] .*credentialflow/\d+\.\d+\.\d+ \(git ([0-9a-f]{7,}|unknown); nginx/\d+\.\d+\.\d+; (aws-lc|aws-lc-fips|ring)\)}

@@ -39,6 +39,8 @@ fn run(args: Vec<String>) -> Result<(), CliError> {
     let command = cli::parse(args)?;
     // keygen's self-test goes through jsonwebtoken's JWK helpers and its crypto: make them use
     // this build's backend (with ring, jsonwebtoken has no provider of its own).
+    // A FIPS build signs and verifies nothing outside FIPS mode.
+    credentialflow_core::jose::crypto::check_fips_mode().map_err(CliError::failed)?;
     if !credentialflow_core::jose::crypto::install_provider() {
         return Err(CliError::failed("internal error: the crypto provider is not in force"));
     }
@@ -55,12 +57,14 @@ fn run(args: Vec<String>) -> Result<(), CliError> {
     print(&output)
 }
 
-/// `credentialflow 0.1.0 (git 1a2b3c4)`: the version and the commit this build was made from.
+/// `credentialflow 0.1.0 (git 1a2b3c4; aws-lc)`: the version, the commit this build was made
+/// from and its crypto backend, as the module's start line names them.
 fn version() -> String {
     format!(
-        "credentialflow {} (git {})\n",
+        "credentialflow {} (git {}; {})\n",
         env!("CARGO_PKG_VERSION"),
-        env!("CREDENTIALFLOW_GIT_COMMIT")
+        env!("CREDENTIALFLOW_GIT_COMMIT"),
+        credentialflow_core::jose::crypto::BACKEND_TAG
     )
 }
 

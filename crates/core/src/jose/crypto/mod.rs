@@ -60,6 +60,30 @@ pub const BACKEND_NAME: &str = if cfg!(feature = "fips") {
     "ring"
 };
 
+/// The backend's short name in version lines: `aws-lc`, `aws-lc-fips` or `ring`.
+pub const BACKEND_TAG: &str = if cfg!(feature = "fips") {
+    "aws-lc-fips"
+} else if cfg!(feature = "aws-lc") {
+    "aws-lc"
+} else {
+    "ring"
+};
+
+/// In a `fips` build, `Ok` only if aws-lc's FIPS module runs in FIPS mode (its power-on
+/// self-tests passed); a program built for FIPS refuses to start otherwise. Always `Ok` in
+/// other builds, which make no FIPS claim.
+pub fn check_fips_mode() -> std::result::Result<(), String> {
+    #[cfg(feature = "fips")]
+    {
+        backend::try_fips_mode()
+            .map_err(|why| format!("aws-lc's FIPS module is not in FIPS mode: {why}"))
+    }
+    #[cfg(not(feature = "fips"))]
+    {
+        Ok(())
+    }
+}
+
 /// Makes this build's backend jsonwebtoken's process-wide provider, for the callers of
 /// jsonwebtoken's own crypto (`encode`, `decode`, `crypto::sign`, the JWK helpers). The core
 /// never calls those: verification and signing go through [`PreparedVerifier`] and

@@ -500,3 +500,20 @@ fn der_reader_is_strict() {
     assert!(rsa::is_pkcs8(&pem_der(RSA_PRIVATE_PKCS8)));
     assert!(!rsa::is_pkcs8(&pem_der(RSA_PRIVATE_PKCS1)));
 }
+
+/// A `fips` build runs on aws-lc's FIPS module in FIPS mode (its power-on self-tests passed);
+/// other builds make no FIPS claim and pass the check trivially.
+#[test]
+fn the_fips_check_matches_the_build() {
+    assert_eq!(check_fips_mode(), Ok(()));
+    #[cfg(feature = "fips")]
+    assert_eq!(aws_lc_rs::try_fips_mode(), Ok(()));
+    let expected = if cfg!(feature = "fips") {
+        "aws-lc-fips"
+    } else if cfg!(feature = "aws-lc") {
+        "aws-lc"
+    } else {
+        "ring"
+    };
+    assert_eq!(BACKEND_TAG, expected);
+}

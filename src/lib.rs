@@ -153,7 +153,7 @@ fn version_line() -> String {
         env!("CARGO_PKG_VERSION"),
         env!("CREDENTIALFLOW_GIT_COMMIT"),
         NGINX_VER.to_string_lossy(),
-        crypto::BACKEND_TAG
+        crypto::BACKEND_NAME
     )
 }
 

@@ -64,7 +64,7 @@ fn version() -> String {
         "credentialflow {} (git {}; {})\n",
         env!("CARGO_PKG_VERSION"),
         env!("CREDENTIALFLOW_GIT_COMMIT"),
-        credentialflow_core::jose::crypto::BACKEND_TAG
+        credentialflow_core::jose::crypto::BACKEND_NAME
     )
 }
 

@@ -51,17 +51,9 @@ use backend::rand::SystemRandom;
 use jsonwebtoken::errors::{new_error, ErrorKind, Result};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
 
-/// The backend's name, for logs, benchmarks and test output.
+/// The backend's name in version lines, logs, benchmarks and test output: `aws-lc`,
+/// `aws-lc-fips` or `ring`.
 pub const BACKEND_NAME: &str = if cfg!(feature = "fips") {
-    "aws-lc-rs (FIPS)"
-} else if cfg!(feature = "aws-lc") {
-    "aws-lc-rs"
-} else {
-    "ring"
-};
-
-/// The backend's short name in version lines: `aws-lc`, `aws-lc-fips` or `ring`.
-pub const BACKEND_TAG: &str = if cfg!(feature = "fips") {
     "aws-lc-fips"
 } else if cfg!(feature = "aws-lc") {
     "aws-lc"

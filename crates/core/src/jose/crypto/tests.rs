@@ -515,5 +515,5 @@ fn the_fips_check_matches_the_build() {
     } else {
         "ring"
     };
-    assert_eq!(BACKEND_TAG, expected);
+    assert_eq!(BACKEND_NAME, expected);
 }

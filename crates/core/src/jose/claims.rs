@@ -46,26 +46,42 @@ fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error
     d.deserialize_any(DateVisitor).map(Some)
 }
 
+/// `aud` as written: one string, or an array of strings (RFC 7519 §4.1.3). The one string
+/// needs no vector, so the usual token allocates nothing for it.
+enum Audience<'a> {
+    One(JsonStr<'a>),
+    Many(Vec<JsonStr<'a>>),
+}
+
+impl<'a> Audience<'a> {
+    fn as_slice(&self) -> &[JsonStr<'a>] {
+        match self {
+            Audience::One(one) => std::slice::from_ref(one),
+            Audience::Many(many) => many,
+        }
+    }
+}
+
 /// `aud`: a string or an array of strings (RFC 7519 §4.1.3).
-fn audience<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<JsonStr<'de>>>, D::Error> {
+fn audience<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Audience<'de>>, D::Error> {
     struct AudienceVisitor;
     impl<'de> Visitor<'de> for AudienceVisitor {
-        type Value = Vec<JsonStr<'de>>;
+        type Value = Audience<'de>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a string or an array of strings")
         }
         fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(vec![JsonStr(Cow::Borrowed(v))])
+            Ok(Audience::One(JsonStr(Cow::Borrowed(v))))
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(vec![JsonStr(Cow::Owned(v.to_string()))])
+            Ok(Audience::One(JsonStr(Cow::Owned(v.to_string()))))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
             let mut items = Vec::new();
             while let Some(item) = seq.next_element::<JsonStr<'de>>()? {
                 items.push(item);
             }
-            Ok(items)
+            Ok(Audience::Many(items))
         }
     }
     d.deserialize_any(AudienceVisitor).map(Some)
@@ -93,7 +109,7 @@ struct RawClaims<'a> {
     #[serde(default, borrow, deserialize_with = "present_text")]
     client_id: Option<JsonStr<'a>>,
     #[serde(default, borrow, deserialize_with = "audience")]
-    aud: Option<Vec<JsonStr<'a>>>,
+    aud: Option<Audience<'a>>,
 }
 
 /// Bits of the record's `present` field.
@@ -193,7 +209,8 @@ impl Writer<'_> {
     }
 }
 
-/// Lays out one record: times, presence bits, string ends, token, strings.
+/// Lays out one record: times, presence bits, string ends, token, strings. The strings are
+/// the fixed text fields, the audiences, then each stored claim's name and value.
 fn build<'s>(
     dates: [Option<i64>; 3],
     texts: [Option<&'s str>; FIXED],
@@ -203,10 +220,12 @@ fn build<'s>(
 ) -> Result<Claims, Rejection> {
     let has_audiences = audiences.is_some();
     let audiences = audiences.into_iter().flatten();
-    let audience_count = audiences.clone().count();
-    let extra_strings = extras.iter().flat_map(|(name, value)| [*name, value.unwrap_or_default()]);
-    let strings = texts.iter().map(|t| t.unwrap_or_default()).chain(audiences).chain(extra_strings);
-    let text_len: usize = strings.clone().map(str::len).sum();
+    let (audience_count, audience_len) =
+        audiences.clone().fold((0, 0), |(count, len), aud| (count + 1, len + aud.len()));
+    let texts_len: usize = texts.iter().map(|t| t.map_or(0, str::len)).sum();
+    let extras_len: usize =
+        extras.iter().map(|(name, value)| name.len() + value.map_or(0, str::len)).sum();
+    let text_len = texts_len + audience_len + extras_len;
     let ends_len = 4 * (FIXED + audience_count + 2 * extras.len());
     let total = ENDS_AT + ends_len + token.len() + text_len;
     if total > END_MASK as usize {
@@ -229,21 +248,34 @@ fn build<'s>(
     w.put(&small(audience_count)?.to_le_bytes())?;
     w.put(&small(token.len())?.to_le_bytes())?;
     w.put(&small(extras.len())?.to_le_bytes())?;
-    let first_extra_value = FIXED + audience_count + 1;
+    // Every string's end offset into the text; a stored claim's value carries PRESENT_FLAG
+    // when the token has the claim.
     let mut end = 0;
-    for (i, string) in strings.clone().enumerate() {
-        end += string.len();
-        let mut stored = small(end)?;
-        if let Some(extra) = i.checked_sub(first_extra_value).filter(|n| n % 2 == 0) {
-            if extras.get(extra / 2).is_some_and(|(_, value)| value.is_some()) {
-                stored |= PRESENT_FLAG;
-            }
-        }
-        w.put(&stored.to_le_bytes())?;
+    let mut put_end = |w: &mut Writer<'_>, len: usize, flag: u32| {
+        end += len;
+        w.put(&(small(end)? | flag).to_le_bytes())
+    };
+    for text in &texts {
+        put_end(&mut w, text.map_or(0, str::len), 0)?;
+    }
+    for aud in audiences.clone() {
+        put_end(&mut w, aud.len(), 0)?;
+    }
+    for (name, value) in extras {
+        put_end(&mut w, name.len(), 0)?;
+        let flag = if value.is_some() { PRESENT_FLAG } else { 0 };
+        put_end(&mut w, value.map_or(0, str::len), flag)?;
     }
     w.put(token)?;
-    for string in strings {
-        w.put(string.as_bytes())?;
+    for text in &texts {
+        w.put(text.unwrap_or_default().as_bytes())?;
+    }
+    for aud in audiences {
+        w.put(aud.as_bytes())?;
+    }
+    for (name, value) in extras {
+        w.put(name.as_bytes())?;
+        w.put(value.unwrap_or_default().as_bytes())?;
     }
     Ok(Claims { record })
 }
@@ -338,7 +370,7 @@ impl Claims {
             typ,
             text(&raw.client_id),
         ];
-        let audiences = raw.aud.as_ref().map(|list| list.iter().map(|t| &*t.0));
+        let audiences = raw.aud.as_ref().map(|aud| aud.as_slice().iter().map(|t| &*t.0));
         build([raw.exp, raw.nbf, raw.iat], texts, audiences, &[], token)
     }
 
@@ -640,6 +672,30 @@ mod tests {
         let stored = full.with_stored(&[("email", Some("e@x")), ("tenant", None)]).unwrap();
         let one_aud = Claims::parse_for_token(br#"{"aud":"a","exp":5}"#, None, None, b"t").unwrap();
         vec![full, stored, one_aud, claims("{}").unwrap(), Claims::default()]
+    }
+
+    /// The record is a format (kept in shared memory, read back by `from_record`): these are
+    /// the bytes `build` wrote before it was reworked to lay strings out without iterator
+    /// chains, and they must not change.
+    #[test]
+    fn records_keep_their_layout() {
+        let full = br#"{"iss":"i","sub":"s\u00e9","jti":"j","scope":"a b","client_id":"c","aud":["x","yy"],"exp":9,"nbf":1,"iat":2}"#;
+        let full = Claims::parse_for_token(full, Some("kid"), Some("JWT"), b"h.p.sig").unwrap();
+        let extras = [("email", Some("e@x")), ("tenant", None), ("n", Some(""))];
+        let stored = full.with_stored(&extras).unwrap();
+        let one = Claims::parse_for_token(br#"{"aud":"a","exp":5}"#, None, None, b"t").unwrap();
+        let expected = [
+            "090000000000000001000000000000000200000000000000ff070000020000000700000000000000010000000400000005000000080000000b0000000e0000000f0000001000000012000000682e702e7369676973c3a96a6120626b69644a575463787979",
+            "090000000000000001000000000000000200000000000000ff070000020000000700000003000000010000000400000005000000080000000b0000000e0000000f0000001000000012000000170000001a00008020000000200000002100000021000080682e702e7369676973c3a96a6120626b69644a575463787979656d61696c65407874656e616e746e",
+            "0500000000000000000000000000000000000000000000000104000001000000010000000000000000000000000000000000000000000000000000000000000000000000010000007461",
+            "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+            "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        ];
+        let records = [full, stored, one, claims("{}").unwrap(), Claims::default()];
+        for (claims, expected) in records.iter().zip(expected) {
+            let hex: String = claims.record().iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hex, expected, "{claims:?}");
+        }
     }
 
     #[test]

@@ -161,11 +161,19 @@ fn version_line() -> String {
 /// log the module's version (at start, reload and `nginx -t`), warn about revocation files
 /// the workers will not be able to re-read, and refuse those a revocation endpoint cannot
 /// append to.
+///
+/// A panic here refuses the configuration: the checks it would skip (FIPS mode, files a
+/// revocation endpoint appends to) are not optional.
 unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
-    guarded((*cycle).log, "init_module", Status::NGX_OK.into(), || {
+    guarded((*cycle).log, "init_module", Status::NGX_ERROR.into(), || {
         // SAFETY: nginx passes the new, fully configured cycle.
         let cycle = unsafe { &*cycle };
         ngx_log_error!(NGX_LOG_NOTICE, cycle.log, "{}", version_line());
+        // Test-only (scripts/panic-test.sh): a panic where the FIPS check would run.
+        #[cfg(feature = "panic-test")]
+        if std::env::var_os("CREDENTIALFLOW_PANIC_IN_INIT_MODULE").is_some() {
+            panic!("credentialflow_panic_test in init_module");
+        }
         // A FIPS build never runs outside FIPS mode (nginx -t included).
         if let Err(why) = crypto::check_fips_mode() {
             ngx_log_error!(NGX_LOG_EMERG, cycle.log, "credentialflow: {why}");

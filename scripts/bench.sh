@@ -4,7 +4,8 @@
 # One nginx worker pinned to CPU 0, wrk pinned to CPU 1 (`wrk -t1 -c32 --latency`), loopback
 # keep-alive, a protected location serving a 3-byte static file with open_file_cache, no
 # access log. Every run starts a fresh nginx for its scenario, warms it up, measures, stops
-# it. Scenarios run interleaved (A B C A B C ...) so slow drifts of the machine hit all alike.
+# it. Scenarios run interleaved, each round starting one further on (A B C, B C A, ...), so
+# drifts of the machine and the position in a round hit all alike.
 #
 # Usage: scripts/bench.sh [options]
 #   -d, --duration SECS    measured seconds per run (default 10)
@@ -248,7 +249,7 @@ scenario() {
             tokens="$work/tokens/RS256.jwt" ;;
         ES256-2w-shared)
             # Two workers, a pool of 3,000 tokens: more than a worker's own cache (1,000), less
-            # than the shared zone (8m, ~8,000 entries). Each token is verified once, by one
+            # than the shared zone (8m, ~4,000 entries). Each token is verified once, by one
             # worker; afterwards the other worker finds it in the zone.
             workers=2 cache=1000 loc=$(common ES256) mode=pool
             tokens="$work/tokens/ES256-2w-pool.txt" ;;
@@ -260,7 +261,7 @@ scenario() {
         ES256-l2)
             # The same pool through a worker cache of 1,000 entries cycled in order: every
             # request misses the worker cache and, after the warm-up, finds the token in the
-            # shared zone (8m, ~8,000 entries): the cost of a second-level hit, copy into the
+            # shared zone (8m, ~4,000 entries): the cost of a second-level hit, copy into the
             # worker cache included.
             cache=1000 loc=$(common ES256) mode=pool tokens="$work/tokens/ES256-2w-pool.txt" ;;
         ES256-2w-cold)
@@ -407,8 +408,14 @@ request_args() {
     fi
 }
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
+# utime + stime, and utime, summed over every worker of the running nginx (clock ticks).
+workers_ticks() {
+    local pid
+    for pid in $(pgrep -P "$(master_pid)"); do awk "{print $1}" "/proc/$pid/stat"; done |
+        awk '{ s += $1 } END { print s + 0 }'
+}
+cpu_ticks() { workers_ticks '$14 + $15'; }
+user_ticks() { workers_ticks '$14'; }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # ------------------------------------------------------------------------------------------
@@ -462,8 +469,8 @@ run_one() { # SCENARIO RUN
         -- "$mode" "$tokens" "$state" >/dev/null
     local worker
     worker=$(worker_pid)
-    c0=$(cpu_ticks "$worker")
-    u0=$(user_ticks "$worker")
+    c0=$(cpu_ticks)
+    u0=$(user_ticks)
     local perf_pid=""
     if [ $perf = 1 ]; then
         mkdir -p "$out/perf"
@@ -475,8 +482,8 @@ run_one() { # SCENARIO RUN
     taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$bench_dir/wrk.lua" \
         "$url" -- "$mode" "$tokens" "$state" >"$out/wrk/$scenario_name-$run.txt"
     t1=$(date +%s.%N)
-    c1=$(cpu_ticks "$worker")
-    u1=$(user_ticks "$worker")
+    c1=$(cpu_ticks)
+    u1=$(user_ticks)
     if [ -n "$perf_pid" ]; then
         wait "$perf_pid" || true
         perf report -i "$out/perf/$scenario_name-$run.data" --no-children --sort dso,symbol \
@@ -496,10 +503,13 @@ run_one() { # SCENARIO RUN
         'BEGIN { printf "%.1f", 100 * c / hz / (b - a) }')
     user=$(awk -v c="$((u1 - u0))" -v hz="$clk_tck" -v a="$t0" -v b="$t1" \
         'BEGIN { printf "%.1f", 100 * c / hz / (b - a) }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario_name" "$run" "$rps" \
+    # Per request from the ticks themselves: an idle worker (wrk starting) adds none.
+    user_us=$(awk -v c="$((u1 - u0))" -v hz="$clk_tck" -v n="${v[requests]}" \
+        'BEGIN { if (n > 0) printf "%.2f", 1e6 * c / hz / n }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario_name" "$run" "$rps" \
         "${v[p50_us]}" "${v[p99_us]}" "${v[requests]}" "${v[status_errors]}" \
         "$((v[connect_errors] + v[read_errors] + v[write_errors] + v[timeouts]))" \
-        "$busy" "$steal" "$cpu" "$user" >>"$results"
+        "$busy" "$steal" "$cpu" "$user" "$user_us" >>"$results"
     printf '  %-14s run %d: %10.0f req/s  p99 %6.2f ms  worker CPU %5.1f%%  (before: busy %s%% steal %s%%)%s\n' \
         "$scenario_name" "$run" "$rps" "$(awk -v u="${v[p99_us]}" 'BEGIN { print u / 1000 }')" \
         "$cpu" "$busy" "$steal" \
@@ -676,13 +686,19 @@ if [ $criterion = 1 ]; then
         tee "$out/criterion.txt"
 fi
 if [ ${#selected[@]} -gt 0 ]; then
-    printf 'scenario\trun\trps\tp50_us\tp99_us\trequests\tstatus_errors\tsocket_errors\tbusy_pct\tsteal_pct\tworker_cpu_pct\tworker_user_pct\n' >"$results"
+    printf 'scenario\trun\trps\tp50_us\tp99_us\trequests\tstatus_errors\tsocket_errors\tbusy_pct\tsteal_pct\tworker_cpu_pct\tworker_user_pct\tworker_user_us\n' >"$results"
     echo "== ${#selected[@]} scenarios x $runs runs x ${duration}s: ${selected[*]}"
     for ((run = 1; run <= runs; run++)); do
-        for name in "${selected[@]}"; do run_one "$name" "$run"; done
+        # Each round starts one scenario further on (A B C, B C A, C A B, ...): no scenario
+        # always runs first after the idle wait, or always right after the same neighbour.
+        for ((i = 0; i < ${#selected[@]}; i++)); do
+            run_one "${selected[(i + run - 1) % ${#selected[@]}]}" "$run"
+        done
     done
     echo "== results (medians of $runs runs; spread = (max - min) / median)"
-    python3 "$bench_dir/report.py" "$results" "$out" "$target_dir/criterion" | tee "$out/report.txt"
+    # The backend's own times only from this run's --criterion: never another build's.
+    python3 "$bench_dir/report.py" "$results" "$out" \
+        $([ $criterion = 1 ] && echo "$target_dir/criterion") | tee "$out/report.txt"
 fi
 if [ $run_memory = 1 ]; then
     memory_test | tee "$out/memory.txt"

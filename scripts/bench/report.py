@@ -11,7 +11,8 @@ leaves out the kernel's share (sockets, and the wake-ups of an idle client at lo
 
     report.py RESULTS.tsv OUT_DIR [CRITERION_DIR]
 RESULTS.tsv columns (header line first): scenario run rps p50_us p99_us requests
-status_errors socket_errors busy_pct steal_pct worker_cpu_pct [worker_user_pct]
+status_errors socket_errors busy_pct steal_pct worker_cpu_pct [worker_user_pct worker_user_us]
+(CPU figures summed over every worker)
 CRITERION_DIR (e.g. target/criterion): where `cargo bench -p credentialflow-core --bench core
 -- sig_verify/` left its estimates; the backend's own verification time per algorithm.
 """
@@ -61,6 +62,10 @@ def added_wall_us(a, b):
 
 
 def user_us(row):
+    """The workers' user-space CPU per request: their utime over the run / its requests
+    (older results: the user share of the run's wall time / req/s)."""
+    if row.get("worker_user_us"):
+        return float(row["worker_user_us"])
     if not row.get("worker_user_pct"):
         return None
     return float(row["worker_user_pct"]) / 100 / float(row["rps"]) * 1e6

@@ -26,10 +26,10 @@ use std::ptr::{addr_of, addr_of_mut};
 use credentialflow_core::jose::crypto;
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_array_push, ngx_conf_t, ngx_cycle_t, ngx_http_handler_pt, ngx_http_module_t,
+    ngx_array_push, ngx_conf_t, ngx_cycle, ngx_cycle_t, ngx_http_handler_pt, ngx_http_module_t,
     ngx_http_phases_NGX_HTTP_ACCESS_PHASE, ngx_http_phases_NGX_HTTP_REWRITE_PHASE,
-    ngx_http_request_t, ngx_int_t, ngx_module_t, NGINX_VER, NGX_HTTP_MODULE, NGX_LOG_EMERG,
-    NGX_LOG_NOTICE,
+    ngx_http_request_t, ngx_int_t, ngx_module_t, ngx_test_config, NGINX_VER, NGX_HTTP_MODULE,
+    NGX_LOG_EMERG, NGX_LOG_NOTICE,
 };
 use ngx::http::{HttpModuleMainConf, NgxHttpCoreModule};
 use ngx::ngx_log_error;
@@ -162,22 +162,32 @@ fn version_line() -> String {
 /// the workers will not be able to re-read, and refuse those a revocation endpoint cannot
 /// append to.
 ///
-/// A panic here refuses the configuration: the checks it would skip (FIPS mode, files a
-/// revocation endpoint appends to) are not optional.
+/// A panic here refuses the configuration where refusing is safe (see
+/// [`init_module_may_refuse`]): the checks it would skip (FIPS mode, files a revocation
+/// endpoint appends to) are not optional.
 unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
-    guarded((*cycle).log, "init_module", Status::NGX_ERROR.into(), || {
+    // SAFETY: nginx calls init_module in the master while it configures.
+    let refuse: ngx_int_t = match unsafe { init_module_may_refuse() } {
+        true => Status::NGX_ERROR.into(),
+        false => Status::NGX_OK.into(),
+    };
+    guarded((*cycle).log, "init_module", refuse, || {
         // SAFETY: nginx passes the new, fully configured cycle.
         let cycle = unsafe { &*cycle };
         ngx_log_error!(NGX_LOG_NOTICE, cycle.log, "{}", version_line());
-        // Test-only (scripts/panic-test.sh): a panic where the FIPS check would run.
+        // Test-only (scripts/panic-test.sh): a panic where the FIPS check would run, while the
+        // file the variable names exists.
         #[cfg(feature = "panic-test")]
-        if std::env::var_os("CREDENTIALFLOW_PANIC_IN_INIT_MODULE").is_some() {
+        if std::env::var_os("CREDENTIALFLOW_PANIC_IN_INIT_MODULE")
+            .is_some_and(|flag| std::path::Path::new(&flag).exists())
+        {
             panic!("credentialflow_panic_test in init_module");
         }
-        // A FIPS build never runs outside FIPS mode (nginx -t included).
+        // A FIPS build never runs outside FIPS mode (nginx -t included). The mode is settled
+        // when the process starts, so a reload cannot find it otherwise.
         if let Err(why) = crypto::check_fips_mode() {
             ngx_log_error!(NGX_LOG_EMERG, cycle.log, "credentialflow: {why}");
-            return Status::NGX_ERROR.into();
+            return refuse;
         }
         if let Some(main) = Module::main_conf(cycle) {
             // SAFETY: called from init_module with nginx's cycle.
@@ -189,6 +199,20 @@ unsafe extern "C" fn init_module(cycle: *mut ngx_cycle_t) -> ngx_int_t {
         }
         Status::NGX_OK.into()
     })
+}
+
+/// Whether `init_module` may refuse the configuration: at `nginx -t` and at start, where a
+/// refusal is an error message. On a reload an error there ends the running master
+/// (`ngx_cycle.c`: "fatal"), so a reload is only told, with an alert.
+///
+/// # Safety
+/// Call in the master while it configures (from `init_module`).
+pub(crate) unsafe fn init_module_may_refuse() -> bool {
+    // SAFETY: nginx's globals, read in the master while it configures.
+    unsafe {
+        let current = std::ptr::read_volatile(&raw const ngx_cycle);
+        ngx_test_config != 0 || current.is_null() || (*current).conf_ctx.is_null()
+    }
 }
 
 /// Per worker: size the token cache, start watching revocation files, and (worker 0) follow

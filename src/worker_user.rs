@@ -15,8 +15,8 @@ use std::sync::Arc;
 use credentialflow_core::file_access::{readable_by, writable_by, Identity};
 use credentialflow_core::revocation::RevocationSource;
 use ngx::ffi::{
-    geteuid, getgrouplist, ngx_core_conf_t, ngx_core_module, ngx_cycle, ngx_cycle_t, ngx_gid_t,
-    ngx_test_config, ngx_uid_t, NGX_LOG_ALERT, NGX_LOG_EMERG, NGX_LOG_WARN,
+    geteuid, getgrouplist, ngx_core_conf_t, ngx_core_module, ngx_cycle_t, ngx_gid_t, ngx_uid_t,
+    NGX_LOG_ALERT, NGX_LOG_EMERG, NGX_LOG_WARN,
 };
 use ngx::ngx_log_error;
 
@@ -98,10 +98,9 @@ pub unsafe fn check_revocation_files(cycle: &ngx_cycle_t, sources: &[Arc<Revocat
 }
 
 /// Refuses revocation files a revocation endpoint appends to that the workers cannot write:
-/// a revocation answered 200 must be on disk. `Err` (the configuration is refused) at
-/// `nginx -t` and at start; on a reload only an alert, because an error in `init_module`
-/// would end the running master (`ngx_cycle.c`: fatal), and the endpoint then answers 503
-/// until the file is writable.
+/// a revocation answered 200 must be on disk. `Err` (the configuration is refused) where
+/// [`crate::init_module_may_refuse`]; on a reload only an alert, and the endpoint then
+/// answers 503 until the file is writable.
 ///
 /// # Safety
 /// Call from `init_module`, with the cycle nginx passes there.
@@ -114,11 +113,8 @@ pub unsafe fn check_appended_files(
     }
     // SAFETY: forwarded from the caller.
     let workers = unsafe { worker_identity(cycle) };
-    // SAFETY: nginx's globals, read in the master while it configures.
-    let (testing, starting) = unsafe {
-        let current = std::ptr::read_volatile(&raw const ngx_cycle);
-        (ngx_test_config != 0, current.is_null() || (*current).conf_ctx.is_null())
-    };
+    // SAFETY: forwarded from the caller (init_module).
+    let may_refuse = unsafe { crate::init_module_may_refuse() };
     let mut result = Ok(());
     for (file, at) in files {
         let path = file.path();
@@ -135,7 +131,7 @@ pub unsafe fn check_appended_files(
         };
         let at = at.as_ref().map(|at| format!(" in {at}")).unwrap_or_default();
         let Some(denied) = denied else { continue };
-        let level = if testing || starting { NGX_LOG_EMERG } else { NGX_LOG_ALERT };
+        let level = if may_refuse { NGX_LOG_EMERG } else { NGX_LOG_ALERT };
         ngx_log_error!(
             level as usize,
             cycle.log,
@@ -143,7 +139,7 @@ pub unsafe fn check_appended_files(
              revocation file \"{}\" ({denied}); a revocation would not survive a restart{at}",
             path.display()
         );
-        if testing || starting {
+        if may_refuse {
             result = Err(());
         }
     }

@@ -169,6 +169,9 @@ fn claims(out: &mut Out) {
     out.put("claims", "types", br#"{"exp":1.5e9,"nbf":-1,"iat":18446744073709551615,"x":[{}]}"#);
     out.put("claims", "null", br#"{"sub":null}"#);
     out.put("claims", "dup", br#"{"sub":"a","s\u0075b":"b"}"#);
+    // client_id is typed too (RFC 9068 §2.2): a number is refused, not read as absent.
+    out.put("claims", "client-id-number", br#"{"ss":"httpy","client_id":2}"#);
+    out.put("claims", "client-id", br#"{"client_id":"c-1","scope":"a b"}"#);
 }
 
 fn json(out: &mut Out) {

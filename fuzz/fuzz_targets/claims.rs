@@ -5,8 +5,8 @@
 //! else the whole input is the claims JSON.
 #![no_main]
 
-use credentialflow_core::jose::json::parse_object;
 use credentialflow_core::jose::claims::Claims;
+use credentialflow_core::jose::json::parse_object;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 
@@ -26,6 +26,11 @@ fn split(data: &[u8]) -> (Option<&str>, Option<&str>, &[u8]) {
         _ => (None, None, data),
     }
 }
+
+/// The registered claims the record keeps typed (RFC 7519 §4.1; `scope` and `client_id`,
+/// RFC 9068 §2.2): a claim of another type is refused, never read as absent.
+const REGISTERED: [&str; 9] =
+    ["exp", "nbf", "iat", "iss", "sub", "jti", "scope", "client_id", "aud"];
 
 /// What the claims must read as, from the JSON object.
 fn date(map: &Map<String, Value>, name: &str) -> Option<Option<i64>> {
@@ -66,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(claims) = &parsed {
         assert_eq!(claims.kid(), kid);
         assert_eq!(claims.typ(), typ);
-        for name in ["exp", "nbf", "iat", "iss", "sub", "jti", "scope", "aud"] {
+        for name in REGISTERED {
             assert!(claims.has_registered(name).is_some());
         }
         assert_eq!(claims.has_registered("x"), None);
@@ -87,9 +92,10 @@ fuzz_target!(|data: &[u8]| {
             [claims.exp(), claims.nbf(), claims.iat()]
         );
         assert_eq!(
-            [stored.iss(), stored.sub(), stored.jti(), stored.scope(), stored.kid(), stored.typ()],
-            [claims.iss(), claims.sub(), claims.jti(), claims.scope(), claims.kid(), claims.typ()]
+            [stored.iss(), stored.sub(), stored.jti(), stored.scope(), stored.client_id()],
+            [claims.iss(), claims.sub(), claims.jti(), claims.scope(), claims.client_id()]
         );
+        assert_eq!([stored.kid(), stored.typ()], [claims.kid(), claims.typ()]);
         assert_eq!(
             stored.audiences().map(Iterator::collect::<Vec<_>>),
             claims.audiences().map(Iterator::collect::<Vec<_>>)
@@ -100,16 +106,24 @@ fuzz_target!(|data: &[u8]| {
     let expected = (|| {
         Some((
             [date(&map, "exp")?, date(&map, "nbf")?, date(&map, "iat")?],
-            [text(&map, "iss")?, text(&map, "sub")?, text(&map, "jti")?, text(&map, "scope")?],
+            [
+                text(&map, "iss")?,
+                text(&map, "sub")?,
+                text(&map, "jti")?,
+                text(&map, "scope")?,
+                text(&map, "client_id")?,
+            ],
             audiences(&map)?,
         ))
     })();
     match (expected, parsed) {
         (Some((dates, texts, aud)), Ok(claims)) => {
             assert_eq!([claims.exp(), claims.nbf(), claims.iat()], dates);
-            assert_eq!([claims.iss(), claims.sub(), claims.jti(), claims.scope()], texts);
+            let read =
+                [claims.iss(), claims.sub(), claims.jti(), claims.scope(), claims.client_id()];
+            assert_eq!(read, texts);
             assert_eq!(claims.audiences().map(|a| a.collect::<Vec<_>>()), aud);
-            for name in ["exp", "nbf", "iat", "iss", "sub", "jti", "scope", "aud"] {
+            for name in REGISTERED {
                 assert_eq!(claims.has_registered(name), Some(map.contains_key(name)), "{name}");
             }
         }

@@ -34,6 +34,9 @@ thread_local! {
     static REGISTRIES: RefCell<Vec<Arc<RegistrySource>>> = const { RefCell::new(Vec::new()) };
     static API_KEYS: RefCell<Vec<Arc<ApiKeySource>>> = const { RefCell::new(Vec::new()) };
     static ZONE: Cell<Option<NonNull<ngx_shm_zone_t>>> = const { Cell::new(None) };
+    /// Per revocation file, the zone ticket taken before this worker read the version it
+    /// holds (0: read by the master, before the zone existed).
+    static TICKETS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Loads each revocation file's current version into the zone unless the zone holds it
@@ -48,8 +51,9 @@ pub fn sync_revocations(
         let Some(handle) = handle else { return };
         for (index, source) in sources.iter().enumerate() {
             let list = source.current();
-            match handle.replace(Source::File(index), list.id(), list.entries()) {
-                Ok(Change::Done | Change::AlreadyLoaded) => {}
+            let ticket = TICKETS.with_borrow(|tickets| tickets.get(index).copied().unwrap_or(0));
+            match handle.replace(Source::File(index), list.id(), ticket, list.entries(), now) {
+                Ok(Change::Done | Change::AlreadyLoaded | Change::Stale) => {}
                 Err(ZoneFull) => {
                     let path = source.path().display();
                     ngx_log_error!(
@@ -110,6 +114,7 @@ pub fn stop() {
         }
     }
     SOURCES.with(|s| s.borrow_mut().clear());
+    TICKETS.with(|t| t.borrow_mut().clear());
     REGISTRIES.with(|r| r.borrow_mut().clear());
     API_KEYS.with(|k| k.borrow_mut().clear());
     ZONE.set(None);
@@ -144,6 +149,26 @@ fn refresh_all<T: Contents>(
     }
 }
 
+/// Refreshes the revocation files, each under a zone ticket taken before it is stat'ed: a
+/// version read now is never taken for one older than a revocation made durable before
+/// (see `zone::revocations`).
+fn refresh_revocation_files(log: *mut ngx_log_t, files: &[Arc<RevocationSource>]) {
+    let zone = ZONE.get();
+    for (index, file) in files.iter().enumerate() {
+        let ticket = worker_state::with_revocations(zone, |h| h.map_or(0, |h| h.ticket()));
+        let before = file.current();
+        refresh_all(log, std::slice::from_ref(file), ("revocation file", "entries", "list"));
+        if !Arc::ptr_eq(&before, &file.current()) {
+            TICKETS.with_borrow_mut(|tickets| {
+                if tickets.len() <= index {
+                    tickets.resize(index + 1, 0);
+                }
+                tickets[index] = ticket;
+            });
+        }
+    }
+}
+
 unsafe extern "C" fn tick(event: *mut ngx_event_t) {
     // SAFETY: nginx passes our timer event, whose log is the cycle's.
     let log = unsafe { (*event).log };
@@ -156,7 +181,7 @@ unsafe extern "C" fn tick(event: *mut ngx_event_t) {
     }
     guarded(log, "the file watch timer", (), || {
         SOURCES.with_borrow(|files| {
-            refresh_all(log, files, ("revocation file", "entries", "list"));
+            refresh_revocation_files(log, files);
             sync_revocations(log, ZONE.get(), files);
         });
         REGISTRIES.with_borrow(|files| {

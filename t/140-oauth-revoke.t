@@ -180,7 +180,7 @@ for my $step (["OWN", "c3ZjOnN2Yy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZmdoaWo="],
  # two workers may write out of order) shows two pids among the 200s and two among the
  # 401s, and cache hits on both sides.
  qr/\A(?=(?:\d+ (?:200|401) \S+\n){64}\z)(?=.*^(\d+) 200 .*^(?!\1 )\d+ 200 )(?=.*^(\d+) 401 .*^(?!\2 )\d+ 401 )(?=.*^\d+ 200 (?:hit|shared)$)(?=.*^\d+ 401 (?:hit|shared)$)/ms,
- qr/\A# empty at startup\njti own-1 until=\d+\nsub bob before=\d+\nclient_id c-8 before=\d+\nkid as-1\n\z/]
+ qr/\A# empty at startup\njti own-1 until=\d+ by=svc\nsub bob before=\d+ by=admin\nclient_id c-8 before=\d+ by=admin\nkid as-1 by=admin\n\z/]
 
 
 
@@ -306,7 +306,7 @@ my $svc = "Content-Type: application/x-www-form-urlencoded\nAuthorization: Basic
  "^\\{\\}\$",
  # Only the own token (by svc), the hinted one and the foreign one (by admin) were written:
  # nothing for the expired, forged, garbage or refused requests.
- "\\A# empty at startup\\njti own-1 until=\\d+\\njti hinted-1 until=\\d+\\njti foreign-1 until=\\d+\\n\\z"]
+ "\\A# empty at startup\\njti own-1 until=\\d+ by=svc\\njti hinted-1 until=\\d+ by=svc\\njti foreign-1 until=\\d+ by=admin\\n\\z"]
 --- no_error_log
 svc-secret
 

@@ -1,15 +1,16 @@
-//! Committing a revocation made at the revocation endpoint: first made durable by a
-//! [`DurableStore`], then put in the shared zone (every worker refuses the token on its next
-//! request, cached verifications included), then answered 200. A failed durable write is
+//! Committing a revocation made at the revocation endpoint: reserved in the shared zone (in
+//! force at once, if the zone's budget admits it: `zone::revocations`), then made durable by
+//! a [`DurableStore`], then confirmed in the zone and answered 200. A failed durable write is
 //! answered 503 (RFC 7009 §2.2.1: the client must assume the token is still valid, and may
-//! retry) and the zone is left alone: no worker enforces what a restart would forget.
+//! retry) and the reservation leaves the zone: no worker enforces what a restart would forget.
 //!
 //! The revocation file ([`FileStore`]) appends the line and `fdatasync`s it on nginx's
 //! `default` thread pool when nginx is built with threads (the vendored build is), so the event
-//! loop never waits for the disk; without threads the write is synchronous. The zone entry is
-//! recorded under the file's source: when the file watcher later reloads the file (which now
-//! holds the line), it replaces that source's entries with the file's, the new line included,
-//! so the two agree.
+//! loop never waits for the disk; without threads the write is synchronous. Appends and the
+//! compaction of ended lines (which renames a new file over the old one) hold the file's
+//! `flock`, so no append lands in a file being replaced. The zone entry is recorded under the
+//! file's source as pending: a load of the file that may have been read before the line was
+//! written keeps it, so the revocation stays in force from its 200 on.
 //!
 //! A store that completes asynchronously (Redis) implements [`DurableStore::begin`]: start
 //! the write, keep the [`Commit`], and call [`Commit::finish`] once on the worker's event loop
@@ -22,12 +23,14 @@ use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
+use std::sync::Mutex;
+
 use credentialflow_core::oauth::revoke::file_append;
-use credentialflow_core::revocation::Revocation;
+use credentialflow_core::revocation::{compact, Revocation};
 use ngx::ffi::{
     ngx_http_finalize_request, ngx_http_request_t, ngx_http_run_posted_requests, ngx_int_t,
-    ngx_shm_zone_t, ngx_uint_t, NGX_HTTP_SERVICE_UNAVAILABLE, NGX_LOG_ALERT, NGX_LOG_ERR,
-    NGX_LOG_INFO,
+    ngx_shm_zone_t, ngx_uint_t, NGX_HTTP_SERVICE_UNAVAILABLE, NGX_LOG_ERR, NGX_LOG_INFO,
+    NGX_LOG_NOTICE,
 };
 use ngx::http::Request;
 use ngx::ngx_log_error;
@@ -36,7 +39,7 @@ use super::body::{self, Outcome, NO_CACHE, NO_STORE};
 use super::respond;
 use crate::ffi_guard::guarded;
 use crate::worker_state;
-use crate::zone::revocations::{Source, ZoneFull};
+use crate::zone::revocations::{Reservation, Source};
 
 /// How long a durable write took, or why it failed.
 pub type Durable = Result<Duration, String>;
@@ -48,20 +51,34 @@ pub struct Commit {
     /// The client that revoked, for the log line.
     client: String,
     zone: Option<NonNull<ngx_shm_zone_t>>,
+    /// The revocation, in force in the zone while it is being made durable.
+    reservation: Option<Reservation>,
     /// Whether [`Commit::suspend`] made the request wait.
     suspended: bool,
 }
 
+/// Answers 503 with `temporarily_unavailable` (RFC 7009 §2.2.1: the client must assume the
+/// token still valid, and may retry later).
+pub fn unavailable(r: &mut Request, description: &str) -> ngx_int_t {
+    let body =
+        format!(r#"{{"error":"temporarily_unavailable","error_description":"{description}"}}"#);
+    let status = NGX_HTTP_SERVICE_UNAVAILABLE as ngx_uint_t;
+    respond::json(r, status, &[NO_STORE, NO_CACHE, ("Retry-After", "1")], &body)
+}
+
 impl Commit {
     /// `revocation`, asked for by `client` in the request `r`.
+    /// `reservation` is the revocation's entry in the zone's revocations, made by
+    /// `ShmRevocations::reserve` (`None` without a zone).
     pub fn new(
         r: &mut Request,
         revocation: Revocation,
         client: String,
         zone: Option<NonNull<ngx_shm_zone_t>>,
+        reservation: Option<Reservation>,
     ) -> Commit {
         let request: *mut ngx_http_request_t = r.as_mut();
-        Commit { request, revocation, client, zone, suspended: false }
+        Commit { request, revocation, client, zone, reservation, suspended: false }
     }
 
     /// Keeps the request alive while the store works outside the event loop's current call
@@ -83,14 +100,21 @@ impl Commit {
         &self.revocation
     }
 
-    /// Puts a durable revocation in the zone and answers; returns the code to finalize with.
-    fn complete(&self, source: Source, store: &str, durable: Durable) -> ngx_int_t {
+    /// Confirms a durable revocation in the zone (or takes back one that is not durable) and
+    /// answers; returns the code to finalize with.
+    fn complete(&self, store: &str, durable: Durable) -> ngx_int_t {
         // SAFETY: the request is alive until it is finalized, which only the caller does next.
         let r = unsafe { Request::from_ngx_http_request(self.request) };
         let what = describe(&self.revocation);
+        let reservation = self.reservation;
         let elapsed = match durable {
             Ok(elapsed) => elapsed,
             Err(why) => {
+                if let Some(reservation) = reservation {
+                    worker_state::with_revocations(self.zone, |handle| {
+                        handle.map(|handle| handle.cancel(reservation))
+                    });
+                }
                 ngx_log_error!(
                     NGX_LOG_ERR,
                     r.log(),
@@ -98,23 +122,16 @@ impl Commit {
                      {store}: {why}",
                     self.client
                 );
-                let body = r#"{"error":"temporarily_unavailable","error_description":"the revocation could not be recorded; retry later"}"#;
-                let status = NGX_HTTP_SERVICE_UNAVAILABLE as ngx_uint_t;
-                return respond::json(r, status, &[NO_STORE, NO_CACHE, ("Retry-After", "1")], body);
+                return unavailable(r, "the revocation could not be recorded; retry later");
             }
         };
-        let added = worker_state::with_revocations(self.zone, |handle| {
-            handle.map(|handle| handle.add(source, std::slice::from_ref(&self.revocation)))
-        });
-        if let Some(Err(ZoneFull)) = added {
-            // Durable, so answered 200: when the file is reloaded into the zone and does not
-            // fit, every token is refused with 503 until it does.
-            ngx_log_error!(
-                NGX_LOG_ALERT,
-                r.log(),
-                "credentialflow: revocation {what} is in {store} but does not fit in the zone \
-                 (raise \"credentialflow_zone\")"
-            );
+        if let Some(reservation) = reservation {
+            worker_state::with_revocations(self.zone, |handle| {
+                handle.map(|handle| handle.confirm(reservation))
+            });
+        }
+        if let Some(note) = compaction_note() {
+            ngx_log_error!(NGX_LOG_NOTICE, r.log(), "credentialflow: {note}");
         }
         ngx_log_error!(
             NGX_LOG_INFO,
@@ -128,7 +145,7 @@ impl Commit {
 
     /// [`Commit::complete`], then finalizes the request and runs the requests it posted: for a
     /// store that completes later, from an event of its own.
-    pub fn finish(mut self, source: Source, store: &str, durable: Durable) {
+    pub fn finish(mut self, store: &str, durable: Durable) {
         let r = self.request;
         if self.suspended {
             // SAFETY: `suspend` raised blocked on this live request.
@@ -141,7 +158,7 @@ impl Commit {
         // SAFETY: the request is alive: nothing finalized it while the write was pending.
         let (log, connection) = unsafe { ((*(*r).connection).log, (*r).connection) };
         let rc = guarded(log, "a revocation commit", body::internal_error(), || {
-            self.complete(source, store, durable)
+            self.complete(store, durable)
         });
         // SAFETY: finalizing the request the body post-handler left to this commit, once.
         unsafe {
@@ -230,7 +247,7 @@ impl DurableStore for RedisStore {
                 Ok(()) => Ok(started.elapsed()),
                 Err(crate::redis::Unavailable) => Err("Redis did not acknowledge it".into()),
             };
-            commit.finish(Source::Redis, "Redis", durable);
+            commit.finish("Redis", durable);
         })
         .detach();
         Outcome::Pending
@@ -257,11 +274,13 @@ impl FileStore {
 }
 
 /// Appends `revocation`'s line to the file and waits until it is on the disk; the time it took.
-/// A file that does not end in a newline (a hand edit) gets one first.
+/// A file that does not end in a newline (a hand edit) gets one first. The file's `flock` is
+/// held throughout, and the file is compacted afterwards when it has grown enough for a check
+/// to be worth it ([`compact_locked`]).
 pub fn append_durably(path: &Path, revocation: &Revocation) -> Durable {
     let started = Instant::now();
     let fail = |e: std::io::Error| e.to_string();
-    let mut file = OpenOptions::new().append(true).read(true).open(path).map_err(fail)?;
+    let mut file = open_locked(path).map_err(fail)?;
     let len = file.metadata().map_err(fail)?.len();
     let mut last = [b'\n'];
     if len > 0 {
@@ -271,7 +290,112 @@ pub fn append_durably(path: &Path, revocation: &Revocation) -> Durable {
     // One write with O_APPEND: lines appended by several workers at once do not interleave.
     file.write_all(&bytes).map_err(fail)?;
     file.sync_data().map_err(fail)?;
-    Ok(started.elapsed())
+    let elapsed = started.elapsed();
+    compact_locked(path, &file);
+    Ok(elapsed)
+}
+
+/// The file at `path` opened for appending, with its `flock` held: the file the path names
+/// once the lock is held (a compaction may have renamed a new one over the one first opened).
+fn open_locked(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..16 {
+        let file = OpenOptions::new().append(true).read(true).open(path)?;
+        file.lock()?;
+        let (held, named) = (file.metadata()?, std::fs::metadata(path)?);
+        if (held.dev(), held.ino()) == (named.dev(), named.ino()) {
+            return Ok(file);
+        }
+    }
+    Err(std::io::Error::other("the file keeps being replaced"))
+}
+
+/// A compaction's outcome worth a log line, kept until a request's completion logs it (the
+/// write runs on a pool thread, which has no log).
+static COMPACTION_NOTE: Mutex<Option<String>> = Mutex::new(None);
+/// Per file, its length when it was last checked for compaction: the next check waits until
+/// it has grown by a quarter, so the reads cost a constant share of the appends.
+static CHECKED_AT: Mutex<Vec<(PathBuf, u64)>> = Mutex::new(Vec::new());
+
+/// Drops the lines of ended revocations from the file (`file`, locked, is what `path`
+/// names) when `credentialflow_core::revocation::compact` says it is worth it: the kept
+/// lines go to a new file beside it, which is renamed over it, so a reader sees the old file
+/// or the new one, never a part. Needs the directory writable by the worker's user;
+/// otherwise the file keeps its ended lines (loading skips them) and this is logged once.
+fn compact_locked(path: &Path, file: &std::fs::File) {
+    let Ok(len) = file.metadata().map(|m| m.len()) else { return };
+    {
+        let mut checked = CHECKED_AT.lock().unwrap_or_else(|p| p.into_inner());
+        let at = match checked.iter_mut().find(|(p, _)| p == path) {
+            Some((_, at)) => at,
+            None => {
+                checked.push((path.to_path_buf(), 0));
+                &mut checked.last_mut().expect("just pushed").1
+            }
+        };
+        if *at != 0 && len < at.saturating_add(*at / 4) {
+            return;
+        }
+        *at = len;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    // Read from the start: the append left the file's offset at its end.
+    let Ok(size) = usize::try_from(len) else { return };
+    let mut text = vec![0; size];
+    if file.read_exact_at(&mut text, 0).is_err() {
+        return;
+    }
+    let Some(kept) = compact::compacted(&text, now) else { return };
+    let note = match rewrite(path, file, &kept) {
+        Ok(()) => {
+            let mut checked = CHECKED_AT.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, at)) = checked.iter_mut().find(|(p, _)| p == path) {
+                *at = kept.len() as u64;
+            }
+            format!(
+                "revocation file \"{}\" compacted: ended revocations removed, {} of {} bytes kept",
+                path.display(),
+                kept.len(),
+                text.len()
+            )
+        }
+        Err(e) => format!(
+            "revocation file \"{}\" not compacted ({e}): its ended lines stay on disk (they are \
+             never loaded); let the worker user write to its directory to compact it",
+            path.display()
+        ),
+    };
+    *COMPACTION_NOTE.lock().unwrap_or_else(|p| p.into_inner()) = Some(note);
+}
+
+/// Writes `kept` to a new file beside `path`, with `file`'s permissions, and renames it over.
+fn rewrite(path: &Path, file: &std::fs::File, kept: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("no file name"))?;
+    let mut temporary = path.to_path_buf();
+    temporary.set_file_name(format!(".{}.compacting", name.to_string_lossy()));
+    let written = (|| {
+        let mut new =
+            OpenOptions::new().write(true).create(true).truncate(true).open(&temporary)?;
+        new.set_permissions(file.metadata()?.permissions())?;
+        new.write_all(kept)?;
+        new.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written?;
+    if let Some(directory) = path.parent().and_then(|d| std::fs::File::open(d).ok()) {
+        let _ = directory.sync_all();
+    }
+    Ok(())
+}
+
+/// The note of the last compaction, once.
+fn compaction_note() -> Option<String> {
+    COMPACTION_NOTE.lock().unwrap_or_else(|p| p.into_inner()).take()
 }
 
 impl DurableStore for FileStore {
@@ -287,7 +411,7 @@ impl DurableStore for FileStore {
         let _ = self.pool;
         // Without threads the worker waits for the disk here (see the README's cost note).
         let durable = append_durably(&self.path, commit.revocation());
-        Outcome::Answered(commit.complete(self.source(), &self.name(), durable))
+        Outcome::Answered(commit.complete(&self.name(), durable))
     }
 }
 
@@ -302,15 +426,13 @@ mod threaded {
         ngx_thread_task_t, NGX_OK,
     };
 
-    use super::{append_durably, Commit, Durable, DurableStore, FileStore, Outcome, ThreadPool};
+    use super::{append_durably, Commit, Durable, FileStore, Outcome, ThreadPool};
     use crate::ffi_guard::guarded;
-    use crate::zone::revocations::Source;
 
     /// What the thread needs and what it gives back; owned by the task until it completes.
     struct Job {
         path: PathBuf,
         store: String,
-        source: Source,
         commit: Commit,
         durable: Option<Durable>,
     }
@@ -322,12 +444,11 @@ mod threaded {
         let task = unsafe { ngx_thread_task_alloc((*r).pool, size_of::<*mut Job>()) };
         if task.is_null() {
             let durable = Err("out of memory".into());
-            return Outcome::Answered(commit.complete(store.source(), &store.name(), durable));
+            return Outcome::Answered(commit.complete(&store.name(), durable));
         }
         let job = Box::into_raw(Box::new(Job {
             path: store.path.clone(),
             store: store.name(),
-            source: store.source(),
             commit,
             durable: None,
         }));
@@ -345,7 +466,7 @@ mod threaded {
             {
                 let job = Box::from_raw(job);
                 let durable = Err("the thread pool refused the write".into());
-                job.commit.finish(job.source, &job.store, durable);
+                job.commit.finish(&job.store, durable);
             }
         }
         Outcome::Pending
@@ -372,9 +493,9 @@ mod threaded {
                 let task = (*event).data.cast::<ngx_thread_task_t>();
                 Box::from_raw(*(*task).ctx.cast::<*mut Job>())
             };
-            let Job { store, source, commit, durable, .. } = *job;
+            let Job { store, commit, durable, .. } = *job;
             let durable = durable.unwrap_or_else(|| Err("the write did not run".into()));
-            commit.finish(source, &store, durable);
+            commit.finish(&store, durable);
         })
     }
 }

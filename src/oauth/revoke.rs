@@ -6,13 +6,18 @@
 
 use credentialflow_core::jose::header::HeaderMemo;
 use credentialflow_core::oauth::revoke::{self, Target, REVOKED};
-use ngx::ffi::{ngx_http_request_t, ngx_int_t, ngx_uint_t, NGX_HTTP_OK};
+use credentialflow_core::revocation::budget::Admission;
+use ngx::ffi::{
+    ngx_http_request_t, ngx_int_t, ngx_uint_t, NGX_HTTP_OK, NGX_LOG_ALERT, NGX_LOG_WARN,
+};
 use ngx::http::{HttpModuleMainConf, Request};
+use ngx::ngx_log_error;
 
 use super::body::{self, Outcome, NO_CACHE, NO_STORE};
 use super::respond;
 use super::revocation_commit::{self, Commit};
-use crate::Module;
+use crate::zone::revocations::Reserve;
+use crate::{worker_state, Module};
 
 const WHAT: &str = "the revocation endpoint";
 
@@ -79,5 +84,38 @@ fn answer(r: &mut Request) -> Outcome {
     };
     let client = request.client.id.to_string();
     let zone = Module::main_conf(r).and_then(|main| main.zone);
-    revocation_commit::begin(store.as_ref(), Commit::new(r, revocation, client, zone))
+    let exempt = request.is_administrator();
+    let reserved = worker_state::with_revocations(zone, |handle| {
+        handle.map(|handle| handle.reserve(store.source(), &revocation, exempt, now))
+    });
+    let reservation = match reserved {
+        None => None,
+        Some(Reserve::Reserved(reservation)) => Some(reservation),
+        // RFC 7009 §2.2: revoking a revoked token changes nothing; nothing is written.
+        Some(Reserve::Not(Admission::AlreadyInForce | Admission::Admitted)) => {
+            return Outcome::Answered(revoked(r))
+        }
+        Some(Reserve::Not(Admission::ClientOverShare)) => {
+            ngx_log_error!(
+                NGX_LOG_WARN,
+                r.log(),
+                "credentialflow: revocation refused: client id \"{client}\" holds its share of \
+                 the zone's revocations (a sixteenth; they end as its tokens expire)"
+            );
+            let why = "this client holds as many revocations in force as it may; retry later";
+            return Outcome::Answered(revocation_commit::unavailable(r, why));
+        }
+        Some(Reserve::Not(Admission::Full) | Reserve::ZoneFull) => {
+            ngx_log_error!(
+                NGX_LOG_ALERT,
+                r.log(),
+                "credentialflow: revocation refused: the zone's revocations hold their share \
+                 of it (a quarter; raise \"credentialflow_zone\")"
+            );
+            let why = "the server holds as many revocations as it can; retry later";
+            return Outcome::Answered(revocation_commit::unavailable(r, why));
+        }
+    };
+    let commit = Commit::new(r, revocation, client, zone, reservation);
+    revocation_commit::begin(store.as_ref(), commit)
 }

@@ -48,7 +48,7 @@ pub fn apply(
 ) -> Result<(), ZoneFull> {
     worker_state::with_revocations(zone, |handle| {
         let Some(handle) = handle else { return Ok(()) };
-        let added = handle.add(Source::Redis, list);
+        let added = handle.add(Source::Redis, list, now());
         if added.is_err() {
             handle.mark_redis_incomplete();
             ngx_log_error!(
@@ -135,6 +135,7 @@ async fn session(
             Err(e) => return e.into(),
         }
     }
+    let ticket = worker_state::with_revocations(Some(zone), |h| h.map_or(0, |h| h.ticket()));
     let loaded = async {
         let deadline = deadline_in(timeout);
         let mut loader = Peer::open(settings, log, deadline, true).await?;
@@ -149,7 +150,7 @@ async fn session(
     };
     let count = loaded.revocations.len();
     let full = worker_state::with_revocations(Some(zone), |handle| {
-        handle.map(|h| h.replace(Source::Redis, 0, &loaded.revocations))
+        handle.map(|h| h.replace(Source::Redis, 0, ticket, &loaded.revocations, now()))
     });
     let fits = !matches!(full, Some(Err(ZoneFull)));
     if !fits {

@@ -15,7 +15,7 @@
 pub mod metrics;
 pub mod replay;
 pub mod revocations;
-mod tokens;
+pub(crate) mod tokens;
 
 use std::ffi::c_void;
 use std::ptr::{addr_of_mut, NonNull};
@@ -40,7 +40,7 @@ pub const NAME: &str = "credentialflow";
 /// Marks a root written by this module.
 const MAGIC: u64 = u64::from_be_bytes(*b"CredFlow");
 /// The root's layout: bump it whenever [`ZoneRoot`] or what it points to changes shape.
-const LAYOUT: u32 = 3;
+const LAYOUT: u32 = 4;
 
 /// What the zone holds; `slab.data` points at it.
 #[repr(C)]
@@ -56,6 +56,18 @@ pub struct ZoneRoot {
     /// The metrics counters, allocated the first time a configuration serves
     /// `credentialflow_metrics` (null before).
     metrics: *mut metrics::MetricsTable,
+}
+
+/// The bytes the slab takes for an allocation of `size`: a power of two of at least 8 up to
+/// half a page, whole pages above (what budgets count, so that they hold in real memory).
+pub fn slab_bytes(size: usize) -> usize {
+    // SAFETY: ngx_pagesize is set by ngx_os_init, before any configuration is read.
+    let page = unsafe { ngx_pagesize }.max(1);
+    if size <= page / 2 {
+        size.next_power_of_two().max(8)
+    } else {
+        size.div_ceil(page).saturating_mul(page)
+    }
 }
 
 /// The smallest zone nginx's own zones accept: eight pages.
@@ -125,7 +137,7 @@ unsafe extern "C" fn init_zone(zone: *mut ngx_shm_zone_t, data: *mut c_void) -> 
                 let size = zone.shm.size;
                 let root = TokenTable::new(&slab, size).and_then(|tokens| {
                     let replay = ReplayTable::new(&slab, size)?;
-                    let revocations = RevocationTable::new();
+                    let revocations = RevocationTable::new(size);
                     let metrics = std::ptr::null_mut();
                     let root = ZoneRoot {
                         magic: MAGIC,
@@ -212,8 +224,8 @@ pub fn attach(zone: NonNull<ngx_shm_zone_t>) -> Option<Handles> {
         let replay = NonNull::new_unchecked(&raw mut (*root).replay);
         Some(Handles {
             tokens: Box::new(ShmTokens::new(tokens, slab.clone())),
-            revocations: ShmRevocations::new(revocations, slab.clone()),
-            replay: ShmReplay::new(replay, slab),
+            revocations: ShmRevocations::new(revocations, tokens, slab.clone()),
+            replay: ShmReplay::new(replay, tokens, slab),
         })
     }
 }
@@ -226,9 +238,10 @@ pub fn stats(zone: NonNull<ngx_shm_zone_t>) -> Option<((u64, u64), [u64; 4])> {
     let root = root_of(&slab)?.as_ptr();
     // SAFETY: as in `attach`.
     unsafe {
-        let tokens = ShmTokens::new(NonNull::new_unchecked(&raw mut (*root).tokens), slab.clone());
+        let table = NonNull::new_unchecked(&raw mut (*root).tokens);
+        let tokens = ShmTokens::new(table, slab.clone());
         let revocations =
-            ShmRevocations::new(NonNull::new_unchecked(&raw mut (*root).revocations), slab);
+            ShmRevocations::new(NonNull::new_unchecked(&raw mut (*root).revocations), table, slab);
         Some((tokens.stats(), revocations.count_by_kind()))
     }
 }

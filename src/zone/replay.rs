@@ -1,8 +1,12 @@
 //! Replay records in the zone: which tokens (issuer and `jti`) were used, each until its
 //! `exp` plus the leeway. A hash table of chained entries; the first use of a key inserts it
 //! under the slab lock, so two workers racing with one token cannot both win. A record is
-//! never evicted before it ends: when the slab has no room, ended records are swept and the
-//! insert tried again; failing that the token is refused ([`FirstUse::Unavailable`], 503).
+//! never evicted before it ends: when the records hold their share of the zone (a quarter,
+//! `defaults::REPLAY_ZONE_SHARE`) or the slab has no room, ended records are swept and the
+//! insert tried again (the token cache giving way to it in the slab); failing that the token
+//! is refused ([`FirstUse::Unavailable`], 503). The share keeps replay records from ever
+//! taking the room revocations need: a full replay share refuses replay-protected requests
+//! only.
 //!
 //! Memory: one slab allocation per record, 32 bytes of header plus the key (8 bytes, the
 //! issuer, the `jti`), rounded up by the slab to a power of two (a 30-byte issuer and a
@@ -32,6 +36,9 @@ pub struct ReplayTable {
     len: usize,
     writing: usize,
     full_logged_at: i64,
+    /// Slab bytes the records take, and the most they may.
+    bytes: usize,
+    budget: usize,
 }
 
 #[repr(C)]
@@ -56,6 +63,8 @@ impl ReplayTable {
             len: 0,
             writing: 0,
             full_logged_at: i64::MIN,
+            bytes: 0,
+            budget: zone_size / credentialflow_core::defaults::REPLAY_ZONE_SHARE,
         })
     }
 
@@ -69,6 +78,7 @@ impl ReplayTable {
             unsafe { self.buckets.add(at).write(ptr::null_mut()) };
         }
         self.len = 0;
+        self.bytes = 0;
         self.writing = 0;
     }
 
@@ -93,6 +103,7 @@ impl ReplayTable {
                 let Some(r) = record.as_ref() else { break };
                 if r.until < now {
                     *link = r.next;
+                    self.bytes = self.bytes.saturating_sub(footprint(r.key_len));
                     free(record, slab);
                     self.len = self.len.saturating_sub(1);
                     continue;
@@ -116,6 +127,11 @@ impl ReplayTable {
             unsafe { self.scan(slab, self.buckets.add(at), None, now) };
         }
     }
+}
+
+/// The slab bytes a record with a key of `key_len` bytes takes.
+fn footprint(key_len: usize) -> usize {
+    super::slab_bytes(size_of::<Record>() + key_len)
 }
 
 /// The key after `record`'s header.
@@ -146,14 +162,20 @@ unsafe fn free(record: *mut Record, slab: &impl Allocator) {
 /// A worker's handle on the replay table.
 pub struct ShmReplay {
     table: NonNull<ReplayTable>,
+    /// The token cache, which gives way to replay records in the slab.
+    tokens: NonNull<super::tokens::TokenTable>,
     slab: SlabPool,
 }
 
 impl ShmReplay {
     /// # Safety
-    /// `table` is in `slab`, mapped for the handle's lifetime.
-    pub unsafe fn new(table: NonNull<ReplayTable>, slab: SlabPool) -> ShmReplay {
-        ShmReplay { table, slab }
+    /// `table` and `tokens` are in `slab`, mapped for the handle's lifetime.
+    pub unsafe fn new(
+        table: NonNull<ReplayTable>,
+        tokens: NonNull<super::tokens::TokenTable>,
+        slab: SlabPool,
+    ) -> ShmReplay {
+        ShmReplay { table, tokens, slab }
     }
 
     fn locked<T>(&self, f: impl FnOnce(&mut ReplayTable, &LockedSlabPool) -> T) -> T {
@@ -201,11 +223,28 @@ impl ReplayStore for ShmReplay {
                 table.writing = 0;
                 return Outcome::Use(FirstUse::Replayed);
             }
-            let memory = slab.allocate(layout).or_else(|AllocError| {
+            let needed = footprint(key.len());
+            if table.bytes + needed > table.budget {
                 // SAFETY: as above.
                 unsafe { table.sweep(slab, now) };
-                slab.allocate(layout)
-            });
+            }
+            // SAFETY: the token table is in the same slab, whose lock is held.
+            let tokens = unsafe { &mut *self.tokens.as_ptr() };
+            let memory = if table.bytes + needed > table.budget {
+                Err(AllocError)
+            } else {
+                slab.allocate(layout).or_else(|AllocError| {
+                    // SAFETY: as above.
+                    unsafe { table.sweep(slab, now) };
+                    loop {
+                        match slab.allocate(layout) {
+                            Ok(memory) => break Ok(memory),
+                            Err(AllocError) if tokens.give_way(slab) => {}
+                            Err(AllocError) => break Err(AllocError),
+                        }
+                    }
+                })
+            };
             let Ok(memory) = memory else {
                 table.writing = 0;
                 if now.saturating_sub(table.full_logged_at) >= FULL_LOG_INTERVAL {
@@ -224,6 +263,7 @@ impl ReplayStore for ShmReplay {
                 *bucket = record;
             }
             table.len += 1;
+            table.bytes += needed;
             table.writing = 0;
             Outcome::Use(FirstUse::First)
         });
@@ -231,9 +271,10 @@ impl ReplayStore for ShmReplay {
             Outcome::Use(first_use) => first_use,
             Outcome::FullLogged(len) => {
                 let message = format!(
-                    "has no room for another replay record ({len} unexpired): tokens at \
-                     locations with replay protection are refused with 503 until records end \
-                     (a larger \"credentialflow_zone\" holds more)"
+                    "has no room for another replay record ({len} unexpired, a quarter of the \
+                     zone): tokens at locations with replay protection are refused with 503 \
+                     until records end (a larger \"credentialflow_zone\" holds more); \
+                     revocations are enforced as ever"
                 );
                 super::log(NGX_LOG_ERR, &message);
                 FirstUse::Unavailable

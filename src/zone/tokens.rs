@@ -86,7 +86,7 @@ impl TokenTable {
             oldest: ptr::null_mut(),
             len: 0,
             bytes: 0,
-            budget: zone_size / 2,
+            budget: zone_size / credentialflow_core::defaults::TOKEN_CACHE_ZONE_SHARE,
             writing: 0,
             full_logged_at: i64::MIN,
             evictions: 0,
@@ -148,6 +148,24 @@ impl TokenTable {
         }
     }
 
+    /// Frees the least recently used entry so that revocations or replay records, which the
+    /// cache gives way to, find room in the slab; `false` when the cache is empty.
+    pub(super) fn give_way(&mut self, slab: &impl Allocator) -> bool {
+        if self.writing != 0 {
+            // Torn by a dead writer: its next user resets it; nothing is freed meanwhile.
+            return false;
+        }
+        if self.oldest.is_null() {
+            return false;
+        }
+        self.writing = 1;
+        // SAFETY: the caller holds the slab lock; `oldest` is a live entry of this table.
+        unsafe { self.remove(self.oldest, slab) };
+        self.evictions = self.evictions.wrapping_add(1);
+        self.writing = 0;
+        true
+    }
+
     /// Puts `entry` at the recently used end of the list.
     unsafe fn link_newest(&mut self, entry: *mut Entry) {
         // SAFETY: the caller holds the lock and passes a live entry that is not linked.
@@ -179,7 +197,7 @@ impl TokenTable {
             }
             self.unlink(entry);
             self.len = self.len.saturating_sub(1);
-            self.bytes = self.bytes.saturating_sub((*entry).size);
+            self.bytes = self.bytes.saturating_sub(super::slab_bytes((*entry).size));
             if let Ok(layout) = Layout::from_size_align((*entry).size, align_of::<Entry>()) {
                 if let Some(entry) = NonNull::new(entry.cast::<u8>()) {
                     slab.deallocate(entry, layout);
@@ -339,7 +357,8 @@ impl SharedTokens for ShmTokens {
                 }
             }
             let mut evicted = 0;
-            while table.bytes + size > table.budget && evicted < MAX_EVICTIONS {
+            let size_in_slab = super::slab_bytes(size);
+            while table.bytes + size_in_slab > table.budget && evicted < MAX_EVICTIONS {
                 if table.oldest.is_null() {
                     break;
                 }
@@ -348,7 +367,7 @@ impl SharedTokens for ShmTokens {
                 evicted += 1;
             }
             let memory = loop {
-                if table.bytes + size > table.budget {
+                if table.bytes + size_in_slab > table.budget {
                     break None;
                 }
                 match slab.allocate(layout) {
@@ -373,7 +392,7 @@ impl SharedTokens for ShmTokens {
                     table.link_newest(entry);
                 }
                 table.len += 1;
-                table.bytes += size;
+                table.bytes += super::slab_bytes(size);
             }
             table.writing = 0;
             table.evictions = table.evictions.wrapping_add(evicted as u64);

@@ -8,6 +8,17 @@ pub const CACHE_SIZE: usize = 10_000;
 
 /// `credentialflow_zone`: the shared-memory zone's size, in bytes.
 pub const ZONE_SIZE: usize = 8 * 1024 * 1024;
+/// The token cache takes at most 1/this of the zone.
+pub const TOKEN_CACHE_ZONE_SHARE: usize = 2;
+/// Replay records take at most 1/this of the zone: a full replay share refuses replay-protected
+/// requests (503) and never stops a revocation from being enforced.
+pub const REPLAY_ZONE_SHARE: usize = 4;
+/// Revocations made at the revocation endpoint stop at 1/this of the zone (with the file's and
+/// Redis's, which are loaded whatever they take).
+pub const REVOCATION_ZONE_SHARE: usize = 4;
+/// One client's revocations in force stop at 1/this of the revocations' share (a client with
+/// the `revoke` permission only at the share).
+pub const REVOCATION_CLIENT_SHARE: usize = 16;
 
 /// `credentialflow_realm`: the challenge's `realm`.
 pub const REALM: &str = "api";

@@ -15,7 +15,7 @@ use super::client_auth::{BodyClientId, Presented};
 use super::grant::{ErrorCode, Refusal, TokenRequest};
 use super::registry::{Client, ClientRegistry};
 use crate::jose::claims::Claims;
-use crate::revocation::{writable_value, Revocation, RevocationKind};
+use crate::revocation::{writable_by, writable_value, Revocation, RevocationKind};
 
 /// What an authenticated, permitted client asks to revoke.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,7 +94,7 @@ impl RevokeRequest<'_> {
     /// The revocation of a `sub`, `client_id` or `kid` at `now`; `None` for a token.
     pub fn revocation_by_value(&self, now: i64) -> Option<Revocation> {
         let Target::All(kind, value) = &self.target else { return None };
-        let mut revocation = Revocation::new(*kind, value.as_bytes());
+        let mut revocation = self.made_by(Revocation::new(*kind, value.as_bytes()));
         if *kind != RevocationKind::Kid {
             revocation.before = Some(now.saturating_add(1));
         }
@@ -131,9 +131,22 @@ impl RevokeRequest<'_> {
                 "the token has no jti and cannot be revoked alone",
             ));
         };
-        let mut revocation = Revocation::new(RevocationKind::Jti, jti);
+        let mut revocation = self.made_by(Revocation::new(RevocationKind::Jti, jti));
         revocation.until = claims.exp().map(|exp| exp.saturating_add(leeway));
         Ok(Some(revocation))
+    }
+
+    /// `revocation`, naming the client that made it (`by=`, what counts against its share of
+    /// the zone) when its id can be written in a line.
+    fn made_by(&self, revocation: Revocation) -> Revocation {
+        let id = self.client.id.as_bytes();
+        Revocation { by: writable_by(id).then(|| id.into()), ..revocation }
+    }
+
+    /// Whether the client may revoke by `sub`, `client_id` or `kid` (and is held only to the
+    /// zone's revocation budget, not to one client's share of it).
+    pub fn is_administrator(&self) -> bool {
+        self.client.permissions.revoke
     }
 
     /// A refusal of this request.
@@ -195,7 +208,7 @@ mod tests {
         assert_eq!(request.target, Target::Token("abc".into()));
         let own = claims(r#"{"client_id":"svc","jti":"j1","exp":500}"#);
         let revocation = request.revocation_of_token(Some(&own), 100, 60).unwrap().unwrap();
-        assert_eq!(revocation.to_line().as_deref(), Some("jti j1 until=560"));
+        assert_eq!(revocation.to_line().as_deref(), Some("jti j1 until=560 by=svc"));
     }
 
     #[test]
@@ -221,12 +234,12 @@ mod tests {
         assert_eq!((refusal.code, refusal.code.status()), (ErrorCode::UnauthorizedClient, 400));
         let admin = revoke(&registry, "admin", "a", "token=x").unwrap();
         let revocation = admin.revocation_of_token(Some(&foreign), 100, 0).unwrap().unwrap();
-        assert_eq!(revocation.to_line().as_deref(), Some("jti j2 until=500"));
+        assert_eq!(revocation.to_line().as_deref(), Some("jti j2 until=500 by=admin"));
         // A token with no client_id is nobody's own.
         let anonymous = claims(r#"{"jti":"j3"}"#);
         assert!(request.revocation_of_token(Some(&anonymous), 100, 0).is_err());
         let revocation = admin.revocation_of_token(Some(&anonymous), 100, 0).unwrap().unwrap();
-        assert_eq!(revocation.to_line().as_deref(), Some("jti j3"));
+        assert_eq!(revocation.to_line().as_deref(), Some("jti j3 by=admin"));
     }
 
     #[test]
@@ -247,9 +260,9 @@ mod tests {
         let line = |body: &str| {
             admin(body).unwrap().revocation_by_value(1000).and_then(|r| r.to_line()).unwrap()
         };
-        assert_eq!(line("sub=alice"), "sub alice before=1001");
-        assert_eq!(line("client_id=svc"), "client_id svc before=1001");
-        assert_eq!(line("kid=k-2024"), "kid k-2024");
+        assert_eq!(line("sub=alice"), "sub alice before=1001 by=admin");
+        assert_eq!(line("client_id=svc"), "client_id svc before=1001 by=admin");
+        assert_eq!(line("kid=k-2024"), "kid k-2024 by=admin");
         let refused = revoke(&registry, "svc", "s", "sub=alice").unwrap_err();
         assert_eq!(refused.code, ErrorCode::UnauthorizedClient);
         assert_eq!(admin("sub=a&kid=b").unwrap_err().code, ErrorCode::InvalidRequest);

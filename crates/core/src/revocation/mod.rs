@@ -12,12 +12,16 @@
 //!   as issued before. Without it, every token with that value is revoked.
 //! - `until=<time>`: the revocation may be forgotten after that time (a `jti` revocation made
 //!   through the endpoint ends when the token expires).
+//! - `by=<client_id>`: the client that revoked it at the revocation endpoint (what counts
+//!   against that client's share of the zone, and who to ask); no effect on what is revoked.
 //! - `<time>` is seconds since the epoch or an RFC 3339 date (`2026-12-01T12:00:00Z`).
 //!
-//! At most one `before=` and one `until=` are read, from the end of the line: a value that
-//! itself ends in such a word can only be written with an explicit attribute after it (the
-//! revocation endpoint always writes one).
+//! At most one `before=`, one `until=` and one `by=` are read, from the end of the line: a
+//! value that itself ends in such a word can only be written with an explicit attribute after
+//! it (the revocation endpoint always writes one).
 
+pub mod budget;
+pub mod compact;
 mod file;
 mod set;
 
@@ -84,6 +88,8 @@ pub struct Revocation {
     pub before: Option<i64>,
     /// When it may be forgotten; `None`: never.
     pub until: Option<i64>,
+    /// The client that made it at the revocation endpoint (`None`: a hand-written line).
+    pub by: Option<Box<[u8]>>,
 }
 
 /// Why a revocation line cannot be read.
@@ -124,7 +130,7 @@ pub fn writable_value(value: &[u8]) -> bool {
     let ends_in_attribute = value.iter().rposition(u8::is_ascii_whitespace).is_some_and(|space| {
         let last = &value[space + 1..];
         let time = last.strip_prefix(b"before=").or_else(|| last.strip_prefix(b"until="));
-        time.and_then(parse_time).is_some()
+        time.and_then(parse_time).is_some() || last.strip_prefix(b"by=").is_some_and(writable_by)
     });
     !value.is_empty()
         && !value.iter().any(|&b| b.is_ascii_control())
@@ -133,10 +139,15 @@ pub fn writable_value(value: &[u8]) -> bool {
         && !ends_in_attribute
 }
 
+/// Whether a client id can be written as `by=<id>`: one word of printable ASCII.
+pub fn writable_by(id: &[u8]) -> bool {
+    !id.is_empty() && id.iter().all(u8::is_ascii_graphic)
+}
+
 impl Revocation {
     /// A revocation of every token with this value.
     pub fn new(kind: RevocationKind, value: &[u8]) -> Revocation {
-        Revocation { kind, value: value.into(), before: None, until: None }
+        Revocation { kind, value: value.into(), before: None, until: None, by: None }
     }
 
     /// Reads one line (already trimmed, not a comment).
@@ -145,17 +156,24 @@ impl Revocation {
         let (word, rest) = line.split_at(split);
         let kind = RevocationKind::from_word(word).ok_or(LineError::UnknownKind)?;
         let mut value = rest.trim_ascii();
-        let (mut before, mut until) = (None, None);
+        let (mut before, mut until, mut by) = (None, None, None);
         // Attributes, from the end: at most one of each.
         while let Some(space) = value.iter().rposition(u8::is_ascii_whitespace) {
             let last = &value[space + 1..];
-            let (slot, time) = match (last.strip_prefix(b"before="), last.strip_prefix(b"until=")) {
-                (Some(time), _) if before.is_none() => (&mut before, time),
-                (_, Some(time)) if until.is_none() => (&mut until, time),
-                _ => break,
-            };
-            let Some(time) = parse_time(time) else { break };
-            *slot = Some(time);
+            match last.strip_prefix(b"by=") {
+                Some(id) if by.is_none() && writable_by(id) => by = Some(id.into()),
+                Some(_) => break,
+                None => {
+                    let (slot, time) =
+                        match (last.strip_prefix(b"before="), last.strip_prefix(b"until=")) {
+                            (Some(time), _) if before.is_none() => (&mut before, time),
+                            (_, Some(time)) if until.is_none() => (&mut until, time),
+                            _ => break,
+                        };
+                    let Some(time) = parse_time(time) else { break };
+                    *slot = Some(time);
+                }
+            }
             value = value[..space].trim_ascii_end();
         }
         if value.is_empty() {
@@ -164,7 +182,7 @@ impl Revocation {
         if value.iter().any(|&b| b.is_ascii_control() && b != b'\t') {
             return Err(LineError::UnwritableValue);
         }
-        Ok(Revocation { kind, value: value.into(), before, until })
+        Ok(Revocation { kind, value: value.into(), before, until, by })
     }
 
     /// The line that [`Revocation::parse_line`] reads back as this revocation, without its
@@ -179,6 +197,10 @@ impl Revocation {
         }
         if let Some(until) = self.until {
             line.push_str(&format!(" until={until}"));
+        }
+        if let Some(by) = &self.by {
+            line.push_str(" by=");
+            line.push_str(std::str::from_utf8(by).ok()?);
         }
         // Whatever is written must be read back as this revocation, and as nothing else.
         (Revocation::parse_line(line.as_bytes()).as_ref() == Ok(self)).then_some(line)
@@ -195,6 +217,21 @@ impl Revocation {
     /// Whether it may be forgotten at `now`.
     pub fn is_over(&self, now: i64) -> bool {
         self.until.is_some_and(|until| until < now)
+    }
+
+    /// Whether `self` already does all that `other` would (same kind and value, revoking at
+    /// least the same tokens for at least as long): `other` need not be recorded again
+    /// (RFC 7009 §2.2: revoking a revoked token changes nothing).
+    pub fn covers(&self, other: &Revocation) -> bool {
+        let wider = |mine: Option<i64>, theirs: Option<i64>| match (mine, theirs) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(mine), Some(theirs)) => mine >= theirs,
+        };
+        self.kind == other.kind
+            && self.value == other.value
+            && wider(self.before, other.before)
+            && wider(self.until, other.until)
     }
 }
 
@@ -268,6 +305,37 @@ mod tests {
         assert!(writable_value(b"x before=soon"), "not a time: read back as part of the value");
         assert_eq!(Revocation::new(RevocationKind::Jti, b" a").to_line(), None);
         assert_eq!(Revocation::new(RevocationKind::Jti, b"").to_line(), None);
+    }
+
+    #[test]
+    fn the_revoking_client_is_an_attribute() {
+        let r = line("jti j1 until=560 by=svc-1").unwrap();
+        assert_eq!(
+            (&*r.value, r.until, r.by.as_deref()),
+            (&b"j1"[..], Some(560), Some(&b"svc-1"[..]))
+        );
+        assert_eq!(r.to_line().as_deref(), Some("jti j1 until=560 by=svc-1"));
+        // `by=` alone is a value; a value ending in `by=<word>` is not writable.
+        assert_eq!(&*line("jti by=x").unwrap().value, b"by=x");
+        assert!(!writable_value(b"victim by=admin"));
+        let unwritable =
+            Revocation { by: Some((*b"a b").into()), ..Revocation::new(RevocationKind::Jti, b"j") };
+        assert_eq!(unwritable.to_line(), None, "a client id with a space cannot be written");
+    }
+
+    #[test]
+    fn a_revocation_covers_a_narrower_one() {
+        // RFC 7009 §2.2: revoking a revoked token again changes nothing.
+        let jti = |until| Revocation { until, ..Revocation::new(RevocationKind::Jti, b"j") };
+        assert!(jti(Some(10)).covers(&jti(Some(10))));
+        assert!(jti(None).covers(&jti(Some(10))));
+        assert!(!jti(Some(9)).covers(&jti(Some(10))), "a later end is new");
+        assert!(!jti(Some(10)).covers(&jti(None)));
+        let sub = |before| Revocation { before, ..Revocation::new(RevocationKind::Sub, b"s") };
+        assert!(sub(Some(100)).covers(&sub(Some(99))));
+        assert!(!sub(Some(100)).covers(&sub(Some(101))), "tokens issued later are new");
+        assert!(sub(None).covers(&sub(Some(101))));
+        assert!(!Revocation::new(RevocationKind::Kid, b"j").covers(&jti(None)), "kinds differ");
     }
 
     #[test]

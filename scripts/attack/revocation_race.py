@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Races revocations against the file watcher's reloads (issue 21, finding 3).
+
+nginx with two workers serves the token endpoint, the revocation endpoint (RFC 7009) over a
+revocation file, and a location that accepts the server's own tokens. Two clients (svc and
+admin) each obtain a token, revoke it and note the moment of the 200, again and again, while
+two probers present tokens revoked in the last 600 ms. Every revoked token must be refused
+from its 200 on (the README: "200 once the revocation is on disk and in force"); each 200 a
+prober gets for one is counted, and the run fails on any.
+
+Before the fix a worker's watcher could read the file just before a line was appended, then
+replace the zone's entries with that older version, undoing the revocation for up to 0.5 s.
+
+Standard library only. Usage: revocation_race.py NGINX MODULE FIXTURES WORKDIR [SECONDS]
+"""
+import base64
+import http.client
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+NGINX, MODULE, FIXTURES, WORK = (os.path.abspath(a) for a in sys.argv[1:5])
+SECONDS = float(sys.argv[5]) if len(sys.argv) > 5 else 15.0
+CLIENTS = {
+    "svc": "svc-secret-0123456789abcdefghij",
+    "admin": "admin-secret-0123456789abcdefg",
+}
+RECENT = 0.6
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+PORT = free_port()
+CONF = f"""
+load_module {MODULE};
+{"user root;" if os.geteuid() == 0 else ""}
+worker_processes 2;
+error_log {WORK}/logs/error.log info;
+pid {WORK}/logs/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {WORK}/tmp;
+    # Room for every revocation of the run: each client stays within its share (1/64 of it).
+    credentialflow_zone 64m;
+    server {{
+        listen 127.0.0.1:{PORT} reuseport;
+        credentialflow_oauth_issuer https://auth.example;
+        credentialflow_oauth_signing_key {FIXTURES}/keys/ec256/private.pem kid=as-1;
+        credentialflow_oauth_clients {FIXTURES}/oauth/clients.txt;
+        credentialflow_revocation_file {WORK}/revoked.txt;
+        location = /oauth/token {{ credentialflow_oauth_token; }}
+        location = /revoke {{ credentialflow_oauth_revoke; }}
+        location /api/ {{
+            credentialflow on;
+            credentialflow_accept_own_tokens on;
+            credentialflow_audience https://api.example;
+            root {WORK}/html;
+        }}
+    }}
+}}
+"""
+
+
+def request(conn, method, path, body=None, headers=None):
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def basic(client):
+    raw = f"{client}:{CLIENTS[client]}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+revoked = []  # (monotonic time of the 200, token)
+lock = threading.Lock()
+stop = threading.Event()
+counts = {"revoked": 0, "probes": 0, "leaks": 0, "errors": 0}
+leaks = []
+errors = []
+
+
+def revoker(client):
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(client)}
+    while not stop.is_set():
+        body = urllib.parse.urlencode(
+            {"grant_type": "client_credentials", "resource": "https://api.example"}
+        )
+        status, answer = request(conn, "POST", "/oauth/token", body, form)
+        if status != 200:
+            with lock:
+                counts["errors"] += 1
+                errors.append(f"token {status} {answer[:120]!r}")
+            continue
+        token = answer.split(b'"access_token":"', 1)[1].split(b'"', 1)[0].decode()
+        status, answer = request(conn, "POST", "/revoke", "token=" + token, form)
+        if status != 200:
+            with lock:
+                counts["errors"] += 1
+                errors.append(f"revoke {status} {answer[:120]!r}")
+            continue
+        with lock:
+            revoked.append((time.monotonic(), token))
+            counts["revoked"] += 1
+
+
+def prober():
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    while not stop.is_set():
+        now = time.monotonic()
+        with lock:
+            recent = [entry for entry in revoked[-64:] if now - entry[0] <= RECENT]
+        if not recent:
+            time.sleep(0.001)
+            continue
+        at, token = random.choice(recent)
+        status, _ = request(conn, "GET", "/api/x", headers={"Authorization": "Bearer " + token})
+        with lock:
+            counts["probes"] += 1
+            if status == 200:
+                counts["leaks"] += 1
+                leaks.append(round((now - at) * 1000))
+
+
+def main():
+    os.makedirs(f"{WORK}/logs", exist_ok=True)
+    os.makedirs(f"{WORK}/tmp", exist_ok=True)
+    os.makedirs(f"{WORK}/html/api", exist_ok=True)
+    with open(f"{WORK}/html/api/x", "w") as f:
+        f.write("ok\n")
+    with open(f"{WORK}/revoked.txt", "w") as f:
+        f.write("# revocation_race.py\n")
+    with open(f"{WORK}/nginx.conf", "w") as f:
+        f.write(CONF)
+    subprocess.run([NGINX, "-p", WORK, "-c", f"{WORK}/nginx.conf"], check=True)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        threads = [threading.Thread(target=revoker, args=(c,)) for c in CLIENTS]
+        threads += [threading.Thread(target=prober) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(SECONDS)
+        stop.set()
+        for t in threads:
+            t.join()
+    finally:
+        subprocess.run([NGINX, "-p", WORK, "-c", f"{WORK}/nginx.conf", "-s", "stop"])
+    print(
+        f"revocation race: {counts['revoked']} tokens revoked in {SECONDS:.0f} s, "
+        f"{counts['probes']} probes within {RECENT * 1000:.0f} ms of a revocation, "
+        f"{counts['leaks']} answered 200 (ms after the revocation's 200: {sorted(leaks)[:20]}), "
+        f"{counts['errors']} endpoint errors"
+    )
+    for error in errors[:5]:
+        print("  endpoint error:", error)
+    ok = counts["leaks"] == 0 and counts["errors"] == 0 and counts["revoked"] > 100
+    print("ok   revoked tokens stay refused" if ok else "FAIL revoked tokens were accepted")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@
 #   2. cargo tests of the core crate and the CLI
 #   3. build: nginx 1.28.3 + the module, laid out in target/nginx/
 #   4. t/: the Test::Nginx::Socket-format suite against real nginx (fixtures made fresh)
+#   4a. attacks that race many requests (scripts/attack-test.sh, issue 21)
 #   4b. interoperability: authlib and PyJWT against the issuer; node-oidc-provider as the IdP
 #      whose keys nginx fetches (cold burst, rotation, outage)
 #   4c. many instances sharing a Redis (scripts/multinode-test.sh, issue 11)
@@ -54,6 +55,9 @@ scripts/run-t.sh t/
 python3 scripts/log_secrets_check.py "$TEST_NGINX_ERROR_LOG" --env "$fixtures/env.sh" \
     $(find "$fixtures" -name 'secret*' -type f -printf '--secret-file %p ')
 unset TEST_NGINX_ERROR_LOG
+
+step "attacks on the shared state: revocations raced against reloads"
+TEST_NGINX_FIXTURES="$fixtures" scripts/attack-test.sh
 
 step "./configure --add-dynamic-module=. && make modules in the vendored nginx source"
 scripts/configure-build-test.sh

@@ -127,6 +127,8 @@ unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
             // SAFETY: slot points at a freshly pushed element of the right type.
             unsafe { *slot = Some(handler) };
         }
+        // SAFETY: postconfiguration runs once per configuration read, in one thread.
+        unsafe { oauth::body_limit::install() };
         // Every location is merged by now: the zone exists only where the module is on.
         if let Some(main) = Module::main_conf_mut(cf) {
             if main.protects_somewhere {

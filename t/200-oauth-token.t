@@ -216,21 +216,48 @@ qr/\[info\] .*token request refused: (unsupported_grant_type|unauthorized_client
 
 
 
-=== TEST 10: a body over 8 KiB gets 413, with Content-Length and chunked
+=== TEST 10: a body over 8 KiB gets 413, with Content-Length (before any of it is read) and chunked (as soon as the body read so far passes 8 KiB, never spooled to client_body_temp, however large client_max_body_size is)
 --- config
     credentialflow_oauth_issuer https://auth.example;
     credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem;
     credentialflow_oauth_clients $TEST_NGINX_FIXTURES/oauth/clients.txt;
     client_body_buffer_size 16k;
-    location = /token { credentialflow_oauth_token; }
+    location = /token { client_max_body_size 64m; credentialflow_oauth_token; }
+    location = /error.log { root logs; }
 --- request eval
 ["POST /token\ngrant_type=client_credentials&pad=" . ("a" x 8200),
- "POST /token\n" . sprintf("%x", 8300) . "\r\ngrant_type=client_credentials&pad=" . ("a" x 8265) . "\r\n0\r\n\r\n"]
+ "POST /token\n" . sprintf("%x", 8300) . "\r\ngrant_type=client_credentials&pad=" . ("a" x 8265) . "\r\n0\r\n\r\n",
+ "POST /token\n" . ((sprintf("%x", 4096) . "\r\n" . ("a" x 4096) . "\r\n") x 64) . "0\r\n\r\n",
+ "GET /error.log"]
 --- more_headers eval
 ["Content-Type: application/x-www-form-urlencoded",
- "Content-Type: application/x-www-form-urlencoded\nTransfer-Encoding: chunked"]
+ "Content-Type: application/x-www-form-urlencoded\nTransfer-Encoding: chunked",
+ "Content-Type: application/x-www-form-urlencoded\nTransfer-Encoding: chunked", ""]
 --- error_code eval
-[413, 413]
---- response_body eval
-['{"error":"invalid_request","error_description":"the request body is over 8 KiB"}',
- '{"error":"invalid_request","error_description":"the request body is over 8 KiB"}']
+[413, 413, 413, 200]
+--- response_body_like eval
+[qr/^\{"error":"invalid_request","error_description":"the request body is over 8 KiB"\}$/,
+ qr/413/, qr/413/,
+ qr/\A(?!.*buffered to a temporary file)(?=.*request body refused after \d+ bytes: the limit is 8192 bytes)/s]
+
+
+
+=== TEST 11: credentials in the query string are refused however they are written, even with valid Basic credentials and a query that does not parse (RFC 6749 §2.3.1: MUST NOT be in the URI)
+--- config
+    credentialflow_oauth_issuer https://auth.example;
+    credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem;
+    credentialflow_oauth_clients $TEST_NGINX_FIXTURES/oauth/clients.txt;
+    location = /token { credentialflow_oauth_token; }
+--- request eval
+["POST /token?client_secret=a&client_secret=b\ngrant_type=client_credentials",
+ "POST /token?x=%zz&client_secret=a\ngrant_type=client_credentials",
+ "POST /token?client%5Fid=svc\ngrant_type=client_credentials",
+ "POST /token?CLIENT_SECRET\ngrant_type=client_credentials",
+ "POST /token?x=%zz\ngrant_type=client_credentials"]
+--- more_headers eval
+[("Content-Type: application/x-www-form-urlencoded\nAuthorization: Basic c3ZjOnN2Yy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZmdoaWo=") x 5]
+--- error_code eval
+[400, 400, 400, 400, 200]
+--- response_body_like eval
+[(qr/^\{"error":"invalid_request","error_description":"client credentials are not accepted in the query string"\}$/) x 4,
+ qr/"access_token":"/]

@@ -3,6 +3,7 @@
 //! decisions (registry, grant, tokens, documents) are the core's (`credentialflow_core::oauth`).
 
 mod body;
+pub mod body_limit;
 pub mod directives;
 mod documents;
 mod introspect;

@@ -4,7 +4,7 @@
 //! the registry's verdict. Reading and authenticating are two steps so that the token endpoint
 //! can still report a malformed request before a failed authentication.
 
-use super::form::{basic_credentials, is_form_content_type, Form, FormError};
+use super::form::{basic_credentials, is_form_content_type, names_credentials, Form, FormError};
 use super::grant::{ErrorCode, Refusal, TokenRequest};
 use super::registry::{Client, ClientRegistry};
 
@@ -51,13 +51,9 @@ impl Presented {
             _ => refuse.with(InvalidRequest, "malformed form encoding"),
         })?;
         refuse.client_id = form.get("client_id").map(str::to_owned);
-        if let Ok(query) = Form::parse(request.query) {
-            if query.has("client_secret") || query.has("client_id") {
-                return Err(refuse.with(
-                    InvalidRequest,
-                    "client credentials are not accepted in the query string",
-                ));
-            }
+        if names_credentials(request.query) {
+            return Err(refuse
+                .with(InvalidRequest, "client credentials are not accepted in the query string"));
         }
         let (id, secret) = match (basic, request.authorization) {
             (Some(Ok((id, secret))), _) => {

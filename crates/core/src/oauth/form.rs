@@ -39,6 +39,57 @@ pub fn decode(component: &[u8]) -> Result<String, FormError> {
     String::from_utf8(out).map_err(|_| FormError::Malformed)
 }
 
+/// The parameters that carry a client's credentials (RFC 6749 §2.3.1, RFC 7521 §4.2).
+const CREDENTIALS: [&[u8]; 4] =
+    [b"client_id", b"client_secret", b"client_assertion", b"client_assertion_type"];
+
+/// Whether a query string names a client credential parameter, however it is written: each
+/// `&`- or `;`-separated name is decoded leniently (`+` a space, a `%XX` escape its byte, a
+/// broken escape left as it is, repeatedly while escapes remain, so `client%255Fid` counts)
+/// and compared without regard to case. A query that does not parse as a form still names
+/// what it names: RFC 6749 §2.3.1 says credentials MUST NOT be in the URI, and a request that
+/// puts them there is refused whatever else it says.
+pub fn names_credentials(query: &[u8]) -> bool {
+    query.split(|&b| b == b'&' || b == b';').any(|pair| {
+        let name = pair.split(|&b| b == b'=').next().unwrap_or_default();
+        let mut decoded = name.to_vec();
+        for _ in 0..4 {
+            let next = decode_leniently(&decoded);
+            if next == decoded {
+                break;
+            }
+            decoded = next;
+        }
+        let decoded = decoded.trim_ascii();
+        CREDENTIALS.iter().any(|credential| decoded.eq_ignore_ascii_case(credential))
+    })
+}
+
+/// `+` as a space and `%XX` as its byte; anything else, a broken escape included, as it is.
+fn decode_leniently(component: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(component.len());
+    let mut at = 0;
+    while let Some(&byte) = component.get(at) {
+        let escaped =
+            component.get(at + 1..at + 3).and_then(|pair| Some((hex(pair[0])?, hex(pair[1])?)));
+        match (byte, escaped) {
+            (b'%', Some((high, low))) => {
+                out.push(high << 4 | low);
+                at += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                at += 1;
+            }
+            (other, _) => {
+                out.push(other);
+                at += 1;
+            }
+        }
+    }
+    out
+}
+
 fn hex(byte: u8) -> Option<u8> {
     char::from(byte).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
@@ -122,6 +173,29 @@ pub fn is_form_content_type(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_a_query_are_found_however_written() {
+        // RFC 6749 §2.3.1: credentials MUST NOT be in the request URI.
+        for query in [
+            &b"client_secret=a"[..],
+            b"client_secret=a&client_secret=b",
+            b"x=%zz&client_id=c",
+            b"client%5Fsecret=a",
+            b"client%255Fsecret=a",
+            b"CLIENT_SECRET=a",
+            b"a=1;client_id=x",
+            b"client_assertion=eyJ",
+            b"client_id",
+            b"client_id%zz=1&client_secret",
+        ] {
+            assert!(names_credentials(query), "{}", String::from_utf8_lossy(query));
+        }
+        for query in [&b""[..], b"x=%zz", b"resource=client_secret", b"client=1", b"my_client_id=1"]
+        {
+            assert!(!names_credentials(query), "{}", String::from_utf8_lossy(query));
+        }
+    }
 
     #[test]
     fn decodes_forms() {

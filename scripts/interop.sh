@@ -59,6 +59,7 @@ http {
         location /admin/ {
             credentialflow on;
             credentialflow_accept_own_tokens on;
+            credentialflow_audience https://api.example;
             credentialflow_require_scope orders:admin;
             root html;
         }

@@ -16,7 +16,7 @@ my $key = "$ENV{TEST_NGINX_FIXTURES}/keys/ec256/private.pem";
 my $other = "$ENV{TEST_NGINX_FIXTURES}/keys/ec384/private.pem";
 
 sub mint {
-    my $token = `$cli mint --alg ES256 --key $key --kid as-1 --iss https://auth.example @_`;
+    my $token = `$cli mint --alg ES256 --key $key --kid as-1 --iss https://auth.example --aud https://api.example @_`;
     die "credentialflow mint @_ failed\n" if $? != 0;
     chomp $token;
     return $token;
@@ -49,7 +49,7 @@ $ENV{TEST_NGINX_EXPIRED} = mint('--sub svc --claim client_id=svc --jti expired-1
 $ENV{TEST_NGINX_NO_JTI} = mint('--sub svc --claim client_id=svc --ttl 1h');
 $ENV{TEST_NGINX_HINTED} = mint('--sub svc --claim client_id=svc --jti hinted-1 --ttl 1h');
 {
-    my $forged = `$cli mint --alg ES384 --key $other --kid as-1 --iss https://auth.example --sub svc --claim client_id=svc --jti forged-1 --ttl 1h`;
+    my $forged = `$cli mint --alg ES384 --key $other --kid as-1 --iss https://auth.example --aud https://api.example --sub svc --claim client_id=svc --jti forged-1 --ttl 1h`;
     die "mint failed\n" if $? != 0;
     chomp $forged;
     $ENV{TEST_NGINX_FORGED} = $forged;
@@ -76,6 +76,7 @@ __DATA__
         location /api/ {
             credentialflow on;
             credentialflow_accept_own_tokens on;
+            credentialflow_audience https://api.example;
             credentialflow_leeway 2m;
             root $TEST_NGINX_SERVER_ROOT/html;
         }
@@ -133,6 +134,7 @@ hello
         location /api/ {
             credentialflow on;
             credentialflow_accept_own_tokens on;
+            credentialflow_audience https://api.example;
             root $TEST_NGINX_SERVER_ROOT/html;
         }
     }
@@ -194,12 +196,14 @@ for my $step (["OWN", "c3ZjOnN2Yy1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZmdoaWo="],
     location /api/ {
         credentialflow on;
         credentialflow_accept_own_tokens on;
+        credentialflow_audience https://api.example;
         root html;
     }
     location = /wait {
         auth_delay 1500ms;
         credentialflow on;
         credentialflow_accept_own_tokens on;
+        credentialflow_audience https://api.example;
     }
     location = /error.log { root logs; }
 --- user_files
@@ -233,6 +237,7 @@ hello
     location /api/ {
         credentialflow on;
         credentialflow_accept_own_tokens on;
+        credentialflow_audience https://api.example;
         add_header X-Status "[$credentialflow_status]" always;
         root html;
     }
@@ -351,6 +356,7 @@ qr/\[emerg\] .*"credentialflow_oauth_revoke" needs "credentialflow_oauth_clients
     location /api/ {
         credentialflow on;
         credentialflow_accept_own_tokens on;
+        credentialflow_audience https://api.example;
         root html;
     }
 --- user_files

@@ -29,7 +29,7 @@ $ENV{TEST_NGINX_EXPIRED} = mint('--sub svc --claim client_id=svc --jti expired-1
 $ENV{TEST_NGINX_REVOKED} = mint('--sub svc --claim client_id=svc --jti listed-1 --ttl 1h');
 $ENV{TEST_NGINX_FORGED} = mint_with('ES384', "$fx/keys/ec384/private.pem", '--kid as-1 --iss https://auth.example --sub svc --jti forged-1 --ttl 1h');
 $ENV{TEST_NGINX_RSA} = mint_with('RS256', "$fx/keys/rsa/private.pem", '--sub partner --iss https://idp.example --jti rsa-1 --ttl 1h');
-$ENV{TEST_NGINX_ONCE} = mint('--sub svc --claim client_id=svc --jti once-1 --ttl 1h');
+$ENV{TEST_NGINX_ONCE} = mint('--sub svc --claim client_id=svc --aud https://api.example --jti once-1 --ttl 1h');
 $ENV{TEST_NGINX_GONE} = mint('--sub svc --claim client_id=svc --jti gone-1 --ttl 1h');
 
 workers(2);
@@ -122,6 +122,7 @@ jti listed-1
     location /api/ {
         credentialflow on;
         credentialflow_accept_own_tokens on;
+        credentialflow_audience https://api.example;
         credentialflow_replay_protection on;
         add_header X-Status "[$credentialflow_status]" always;
         root html;

@@ -4,6 +4,19 @@
 use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
+# The last test: tokens claiming this server's issuer, signed by another trusted key.
+my $cli = $ENV{TEST_NGINX_CREDENTIALFLOW_CLI} || 'target/nginx/bin/credentialflow';
+sub mint {
+    my $token = `$cli mint --aud https://api.example @_`;
+    die "credentialflow mint @_ failed\n" if $? != 0;
+    chomp $token;
+    return $token;
+}
+my $fx = $ENV{TEST_NGINX_FIXTURES};
+$ENV{TEST_NGINX_IMPERSONATES_ISSUER} = mint("--alg RS256 --key $fx/keys/rsa/private.pem --iss https://auth.example --sub admin --claim client_id=admin --scope orders:read --ttl 1h");
+$ENV{TEST_NGINX_IDP_TOKEN} = mint("--alg RS256 --key $fx/keys/rsa/private.pem --iss https://idp.example --sub alice --scope orders:read --ttl 1h");
+$ENV{TEST_NGINX_OWN_KEY_OTHER_ISS} = mint("--alg ES256 --key $fx/keys/ec256/private.pem --iss https://idp.example --sub alice --scope orders:read --ttl 1h");
+
 no_shuffle();
 log_level('info');
 run_tests();
@@ -91,6 +104,7 @@ hello
     credentialflow_accept_own_tokens on;
     location /api/ {
         credentialflow on;
+        credentialflow_audience https://api.example;
         root html;
     }
     location /off/ {
@@ -172,3 +186,31 @@ hello
 --- error_log eval
 qr/\[error\] .*credentialflow: client registry ".*clients\.txt": line 2: missing the secret digest .*; keeping the previous registry/
 --- timeout: 5
+
+
+
+=== TEST 12: keys are bound to their issuer: where the server's own keys and a provider's key are both trusted, a token with the server's own iss signed by the provider's key is refused, and the server's key verifies no other issuer's token
+--- config
+    credentialflow_oauth_issuer https://auth.example;
+    credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem;
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_accept_own_tokens on;
+        credentialflow_audience https://api.example;
+        credentialflow_issuer https://idp.example;
+        add_header X-Status "[$credentialflow_status]" always;
+        root html;
+    }
+--- user_files
+>>> api/hello.txt
+hello
+--- request eval
+[("GET /api/hello.txt") x 4]
+--- more_headers eval
+["Authorization: Bearer $ENV{TEST_NGINX_TOKEN_OWN_EC}", "Authorization: Bearer $ENV{TEST_NGINX_IDP_TOKEN}",
+ "Authorization: Bearer $ENV{TEST_NGINX_IMPERSONATES_ISSUER}", "Authorization: Bearer $ENV{TEST_NGINX_OWN_KEY_OTHER_ISS}"]
+--- error_code eval
+[200, 200, 401, 401]
+--- response_headers eval
+["X-Status: [ok]", "X-Status: [ok]", "X-Status: [invalid]", "X-Status: [invalid]"]

@@ -209,3 +209,19 @@ keep sha256:5c5bb154ea3331d5bbc760629e75ef97ae36ab21369a09d14e8d77d71a2350f4 ord
 --- response_body_like eval
 ['"token_type":"Bearer"', '"token_type":"Bearer"', '^keep ', '', '^\{"error":"invalid_client",', '"token_type":"Bearer"']
 --- timeout: 5
+
+
+
+=== TEST 12: own tokens accepted without an audience: nginx -t fails at the accept line (RFC 9068 §4: the resource server MUST check that aud names it)
+--- config
+    credentialflow_oauth_issuer https://auth.example;
+    credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem;
+    credentialflow_accept_own_tokens on;
+    location /admin/ {
+        credentialflow on;
+        root html;
+    }
+--- must_die
+--- suppress_stderr
+--- error_log eval
+qr/\[emerg\] .*"credentialflow_accept_own_tokens" needs "credentialflow_audience" where "credentialflow" is on: .*\(RFC 9068 section 4\) in (\S+nginx\.conf):(\d+)$(??{ main::conf_line_has($1, $2, '    credentialflow_accept_own_tokens on;') ? '' : '(*FAIL)' })/

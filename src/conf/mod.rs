@@ -303,6 +303,18 @@ impl LocConf {
                 });
             }
         }
+        if self.oauth.keys_trust().is_some() && self.audiences.as_ref().is_none_or(Vec::is_empty) {
+            // RFC 9068 §4: the resource server MUST check that `aud` names it; this server
+            // issues tokens for every resource its clients may ask for.
+            return Err(MergeError {
+                message: "\"credentialflow_accept_own_tokens\" needs \"credentialflow_audience\" \
+                          where \"credentialflow\" is on: this server issues tokens for other \
+                          resources too, and a location must accept only those issued for it \
+                          (RFC 9068 section 4)"
+                    .into(),
+                at: self.oauth.accept_own_site().or_else(|| self.enabled_at.clone()),
+            });
+        }
         let accept = self.accept.unwrap_or_default();
         self.check_api_keys(accept)?;
         if accept.jwt && verifier.is_none() && self.remote.is_none() {

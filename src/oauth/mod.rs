@@ -167,6 +167,11 @@ impl OAuthConf {
         }
     }
 
+    /// Where `credentialflow_accept_own_tokens` was written (for merge-time errors).
+    pub fn accept_own_site(&self) -> Option<ConfSite> {
+        self.accept_own_at.clone()
+    }
+
     /// The issuer whose keys are already in the inherited verification keys.
     pub fn keys_trust(&self) -> Option<&Arc<Issuer>> {
         self.keys_trust.as_ref()

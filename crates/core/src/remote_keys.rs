@@ -22,6 +22,10 @@ use crate::verifier::Verifier;
 
 /// Largest JWKS document read (1 MiB); a larger one is a failed fetch.
 pub const MAX_DOCUMENT: usize = 1024 * 1024;
+/// Most keys taken from a published set, in document order; the rest are skipped with a
+/// warning (identity providers publish a handful; a set of thousands is an attack on the
+/// verifier, or a misconfiguration).
+pub const MAX_PUBLISHED_KEYS: usize = 100;
 
 /// How a location uses its fetched keys, decided at config time.
 #[derive(Clone, Debug)]
@@ -212,6 +216,14 @@ impl RemoteKeys {
         if fetched.is_empty() {
             return Err("no usable key in the document".into());
         }
+        if fetched.len() > MAX_PUBLISHED_KEYS {
+            skipped.push(format!(
+                "{} keys after the first {MAX_PUBLISHED_KEYS} (at most {MAX_PUBLISHED_KEYS} are \
+                 taken from a published set)",
+                fetched.len() - MAX_PUBLISHED_KEYS
+            ));
+            fetched.truncate(MAX_PUBLISHED_KEYS);
+        }
         let kids = fetched.iter().map(|k| k.kid.as_deref().unwrap_or("-").to_string()).collect();
         let count = fetched.len();
         let keys = self.config.file_keys.iter().cloned().chain(fetched).collect();
@@ -239,6 +251,27 @@ mod tests {
             KeysNeed::Fetch => "fetch",
             KeysNeed::Wait => "wait",
             KeysNeed::Unavailable => "unavailable",
+        }
+    }
+
+    #[test]
+    fn a_published_set_gives_at_most_its_first_hundred_keys() {
+        let key = JWKS.trim_start_matches(r#"{"keys":["#).trim_end_matches("]}");
+        let many: Vec<String> = (0..MAX_PUBLISHED_KEYS + 5)
+            .map(|at| key.replace(r#""k1""#, &format!(r#""k{at}""#)))
+            .collect();
+        let document = format!(r#"{{"keys":[{}]}}"#, many.join(","));
+        let mut k = keys(600, 30);
+        k.fetch_started(0);
+        match k.fetch_finished(0, Ok(document.as_bytes())) {
+            FetchOutcome::Refreshed { count, skipped, .. } => {
+                assert_eq!(count, MAX_PUBLISHED_KEYS);
+                assert!(
+                    skipped.iter().any(|s| s.starts_with("5 keys after the first 100")),
+                    "{skipped:?}"
+                );
+            }
+            other => panic!("{other:?}"),
         }
     }
 

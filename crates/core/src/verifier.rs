@@ -38,11 +38,18 @@ pub enum VerifierError {
     UnusableKey(&'static str, String),
 }
 
+/// A token without `kid` is tried against at most this many keys of its algorithm: with more,
+/// it is refused unchecked (a forged `kid`-less token must not cost a worker one signature
+/// check per published key).
+pub const MAX_KIDLESS_CANDIDATES: usize = 4;
+
 /// One configured key made ready, at config time, for one algorithm it may verify.
 struct PreparedKey {
     kid: Option<Box<str>>,
     alg: Algorithm,
     verifier: PreparedVerifier,
+    /// The only issuer whose tokens it verifies (`VerifyKey::issuer`).
+    issuer: Option<std::sync::Arc<str>>,
 }
 
 impl PreparedKey {
@@ -69,6 +76,7 @@ fn key_set_id(keys: &[VerifyKey], algorithms: AlgorithmSet) -> u64 {
     for key in keys {
         parts.push(key.kid.as_deref().map_or(b"-", str::as_bytes));
         parts.push(key.pinned.map_or("-", |alg| alg.name()).as_bytes());
+        parts.push(key.issuer.as_deref().map_or(b"-", str::as_bytes));
         match key.key.kind() {
             DecodingKeyKind::SecretOrDer(bytes) => parts.push(bytes),
             DecodingKeyKind::RsaModulusExponent { n, e } => parts.extend([&n[..], &e[..]]),
@@ -83,6 +91,8 @@ pub struct Verifier {
     id: u64,
     keys: Vec<PreparedKey>,
     algorithms: AlgorithmSet,
+    /// Issuers some key is bound to: their tokens verify with their own keys only.
+    bound_issuers: Vec<std::sync::Arc<str>>,
 }
 
 impl Verifier {
@@ -112,10 +122,18 @@ impl Verifier {
             for alg in key.algorithms().intersection(algorithms).iter() {
                 let verifier = PreparedVerifier::new(alg.to_jsonwebtoken(), &key.key)
                     .map_err(|e| VerifierError::UnusableKey(alg.name(), e.to_string()))?;
-                prepared.push(PreparedKey { kid: key.kid.clone(), alg, verifier });
+                let issuer = key.issuer.clone();
+                prepared.push(PreparedKey { kid: key.kid.clone(), alg, verifier, issuer });
             }
         }
-        Ok(Verifier { id: key_set_id(&keys, algorithms), keys: prepared, algorithms })
+        let mut bound_issuers: Vec<std::sync::Arc<str>> = Vec::new();
+        for issuer in keys.iter().filter_map(|key| key.issuer.as_ref()) {
+            if !bound_issuers.contains(issuer) {
+                bound_issuers.push(issuer.clone());
+            }
+        }
+        let id = key_set_id(&keys, algorithms);
+        Ok(Verifier { id, keys: prepared, algorithms, bound_issuers })
     }
 
     /// The key set's generation (see `key_set_id`): the same in every worker and across
@@ -140,22 +158,40 @@ impl Verifier {
         }
         let kid = jws.header.kid.as_deref();
         // Each configured key appears at most once per algorithm: at most one check per key.
-        let mut candidates = self
-            .keys
-            .iter()
-            .filter(|key| key.alg == alg && kid_matches(key.kid.as_deref(), kid))
-            .peekable();
-        if candidates.peek().is_none() {
-            return Err(Rejection::NoMatchingKey);
+        let candidates = || {
+            self.keys.iter().filter(|key| key.alg == alg && kid_matches(key.kid.as_deref(), kid))
+        };
+        match candidates().take(MAX_KIDLESS_CANDIDATES + 1).count() {
+            0 => return Err(Rejection::NoMatchingKey),
+            count if kid.is_none() && count > MAX_KIDLESS_CANDIDATES => {
+                return Err(Rejection::BadHeader)
+            }
+            _ => {}
         }
-        if !candidates.any(|key| key.verifies(jws.signing_input, &jws.signature)) {
+        let Some(key) = candidates().find(|key| key.verifies(jws.signing_input, &jws.signature))
+        else {
             return Err(Rejection::BadSignature);
-        }
+        };
         let payload = b64::decode(jws.payload_segment).ok_or(Rejection::Malformed)?;
         let header = &jws.header;
         let (kid, typ) = (header.kid.as_deref(), header.typ.as_deref());
         let claims = Claims::parse_for_token(&payload, kid, typ, token)?;
+        self.check_binding(key, &claims)?;
         Ok(VerifiedToken { alg, claims })
+    }
+
+    /// A key bound to an issuer verifies that issuer's tokens only, and a bound issuer's
+    /// tokens verify with its own keys only (the server's own `iss` and `client_id=admin`,
+    /// signed by an identity provider's key, are refused where both are trusted).
+    fn check_binding(&self, key: &PreparedKey, claims: &Claims) -> Result<(), Rejection> {
+        let iss = claims.iss();
+        match &key.issuer {
+            Some(bound) if iss != Some(&**bound) => Err(Rejection::WrongIssuer),
+            None if iss.is_some_and(|iss| self.bound_issuers.iter().any(|b| **b == *iss)) => {
+                Err(Rejection::WrongIssuer)
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -279,6 +315,55 @@ mod tests {
             .into_iter()
             .flat_map(|(bytes, format)| parse_key_file(bytes, Some(format)).expect("test key").keys)
             .collect()
+    }
+
+    fn ec_keys(pairs: &[(&str, &P256)]) -> Vec<VerifyKey> {
+        let jwks: Vec<String> = pairs.iter().map(|(kid, pair)| ec_jwk(kid, pair)).collect();
+        let text = format!(r#"{{"keys":[{}]}}"#, jwks.join(","));
+        parse_key_file(text.as_bytes(), Some(KeyFormat::Jwks)).expect("test keys").keys
+    }
+
+    #[test]
+    fn a_bound_key_verifies_its_issuers_tokens_only_and_they_verify_with_it_only() {
+        // RFC 9068 §4 (the issuer's keys are the issuer's): an identity provider's key signing
+        // the server's own `iss` with client_id=admin is refused where both are trusted.
+        let (own, idp) = (p256(), p256());
+        let mut keys = ec_keys(&[("own", &own), ("idp", &idp)]);
+        keys[0].issuer = Some("https://as.example".into());
+        let verifier = Verifier::new(keys, None).expect("verifier");
+        let (own, idp) = (Signer::Ec(own), Signer::Ec(idp));
+        let outcome = |token: String| verify(&verifier, &token).0;
+        let es = Algorithm::ES256;
+        let as_own = r#"{"iss":"https://as.example","client_id":"admin"}"#;
+        let as_idp = r#"{"iss":"https://idp.example"}"#;
+        assert_eq!(outcome(mint(es, Some("own"), as_own, &own)), Ok(()));
+        assert_eq!(outcome(mint(es, Some("idp"), as_idp, &idp)), Ok(()));
+        assert_eq!(outcome(mint(es, Some("idp"), as_own, &idp)), Err(Rejection::WrongIssuer));
+        assert_eq!(outcome(mint(es, Some("own"), as_idp, &own)), Err(Rejection::WrongIssuer));
+        assert_eq!(outcome(mint(es, None, as_own, &idp)), Err(Rejection::WrongIssuer));
+        assert_eq!(outcome(mint(es, Some("own"), "{}", &own)), Err(Rejection::WrongIssuer));
+    }
+
+    #[test]
+    fn a_token_without_kid_is_tried_against_a_few_keys_at_most() {
+        let pairs: Vec<P256> = (0..=MAX_KIDLESS_CANDIDATES).map(|_| p256()).collect();
+        let named: Vec<(String, &P256)> =
+            pairs.iter().enumerate().map(|(at, pair)| (format!("k{at}"), pair)).collect();
+        let named: Vec<(&str, &P256)> =
+            named.iter().map(|(kid, pair)| (kid.as_str(), *pair)).collect();
+        let few = Verifier::new(ec_keys(&named[..MAX_KIDLESS_CANDIDATES]), None).expect("few");
+        let many = Verifier::new(ec_keys(&named), None).expect("many");
+        let last = Signer::Ec(P256 {
+            pkcs8: pairs[MAX_KIDLESS_CANDIDATES - 1].pkcs8.clone(),
+            point: pairs[MAX_KIDLESS_CANDIDATES - 1].point.clone(),
+        });
+        let token = mint(Algorithm::ES256, None, "{}", &last);
+        let (outcome, checked) = verify(&few, &token);
+        assert_eq!((outcome, checked.len()), (Ok(()), MAX_KIDLESS_CANDIDATES));
+        let (outcome, checked) = verify(&many, &token);
+        assert_eq!((outcome, checked.len()), (Err(Rejection::BadHeader), 0), "refused unchecked");
+        let with_kid = mint(Algorithm::ES256, Some("k3"), "{}", &last);
+        assert_eq!(verify(&many, &with_kid), (Ok(()), vec![("k3".into(), Algorithm::ES256)]));
     }
 
     #[test]

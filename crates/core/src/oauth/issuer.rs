@@ -169,7 +169,7 @@ fn verify_key(family: KeyFamily, public: &[u8], kid: &str, alg: Algorithm) -> Ve
         KeyFamily::EcP256 | KeyFamily::EcP384 => DecodingKey::from_ec_der(public),
         _ => DecodingKey::from_ed_der(public),
     };
-    VerifyKey { kid: Some(kid.into()), family, pinned: Some(alg), secret_len: 0, key }
+    VerifyKey { kid: Some(kid.into()), family, pinned: Some(alg), secret_len: 0, key, issuer: None }
 }
 
 impl IssuerKey {
@@ -270,9 +270,13 @@ impl Issuer {
         &self.keys
     }
 
-    /// The public halves of every key, for `credentialflow_accept_own_tokens`.
+    /// The public halves of every key, for `credentialflow_accept_own_tokens`: each bound to
+    /// this issuer, so that it verifies no token of another issuer and no other key verifies a
+    /// token that claims to be this issuer's.
     pub fn verify_keys(&self) -> Vec<VerifyKey> {
-        self.keys.iter().map(|k| k.verify.clone()).collect()
+        let issuer: std::sync::Arc<str> = self.issuer.as_ref().into();
+        let bound = |k: &IssuerKey| VerifyKey { issuer: Some(issuer.clone()), ..k.verify.clone() };
+        self.keys.iter().map(bound).collect()
     }
 
     /// The algorithms of every key.

@@ -112,7 +112,7 @@ fn parse_jwk(jwk: &Map<String, Value>) -> Result<VerifyKey, Skip> {
         }
         other => return Err(Skip::Unusable(format!("key {name} has unsupported kty \"{other}\""))),
     };
-    let key = VerifyKey { kid, family, pinned, secret_len, key };
+    let key = VerifyKey { kid, family, pinned, secret_len, key, issuer: None };
     check_pin(&key, &name, kty)?;
     Ok(key)
 }

@@ -95,6 +95,9 @@ pub struct VerifyKey {
     pub secret_len: usize,
     /// The key in jsonwebtoken's form, decoded once at config time.
     pub key: DecodingKey,
+    /// The one issuer whose tokens it may verify (this server's own keys are bound to this
+    /// server's issuer); `None`: any issuer the location accepts.
+    pub issuer: Option<std::sync::Arc<str>>,
 }
 
 impl VerifyKey {
@@ -167,6 +170,7 @@ fn hmac_key(
         pinned,
         secret_len: secret.len(),
         key: DecodingKey::from_secret(secret),
+        issuer: None,
     })
 }
 

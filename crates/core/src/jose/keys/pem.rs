@@ -14,7 +14,7 @@ fn label(text: &[u8]) -> Option<&[u8]> {
 }
 
 fn public_key(family: KeyFamily, key: DecodingKey) -> VerifyKey {
-    VerifyKey { kid: None, family, pinned: None, secret_len: 0, key }
+    VerifyKey { kid: None, family, pinned: None, secret_len: 0, key, issuer: None }
 }
 
 /// Parses one PEM public key (SPKI, PKCS#1 RSA, or a certificate's key).

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use credentialflow_core::remote_keys::{FetchOutcome, KeysNeed, RemoteKeyConfig, RemoteKeys};
 use credentialflow_core::Verifier;
 use ngx::ffi::{
-    ngx_cached_time, ngx_http_post_subrequest_t, ngx_http_request_body_t, ngx_http_request_t,
-    ngx_http_subrequest, ngx_int_t, ngx_log_t, ngx_pcalloc, ngx_post_event, ngx_posted_events,
-    ngx_str_t, NGX_HTTP_CLIENT_CLOSED_REQUEST, NGX_HTTP_SUBREQUEST_IN_MEMORY,
-    NGX_HTTP_SUBREQUEST_WAITED, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_WARN, NGX_OK,
+    ngx_cached_time, ngx_http_core_run_phases, ngx_http_post_subrequest_t, ngx_http_request_body_t,
+    ngx_http_request_empty_handler, ngx_http_request_t, ngx_http_subrequest, ngx_int_t, ngx_log_t,
+    ngx_pcalloc, ngx_post_event, ngx_posted_events, ngx_str_t, NGX_HTTP_CLIENT_CLOSED_REQUEST,
+    NGX_HTTP_SUBREQUEST_BACKGROUND, NGX_HTTP_SUBREQUEST_IN_MEMORY, NGX_LOG_ERR, NGX_LOG_INFO,
+    NGX_LOG_WARN, NGX_OK,
 };
 use ngx::http::Request;
 use ngx::ngx_log_error;
@@ -48,7 +49,7 @@ thread_local! {
     /// Requests suspended for a fetch, with the number of fetches that had ended then: once a
     /// fetch has ended while it waited (with keys or a failure), a request is never suspended
     /// again (a failing fetch, or a refresh interval of 0, must not keep one request going
-    /// round); a request that waited for a fetch that was abandoned may wait again.
+    /// round).
     static SUSPENDED: RefCell<HashMap<usize, u64>> = RefCell::new(HashMap::new());
 }
 
@@ -192,7 +193,15 @@ fn park(r: &Request, source: &Arc<RemoteSource>) -> Option<()> {
     if guard.is_null() {
         return None;
     }
-    with_state(source, |state| state.waiters.push(request));
+    with_state(source, |state| {
+        if !state.waiters.contains(&request) {
+            state.waiters.push(request);
+        }
+    });
+    // Parked: events on its connection (a write event that says the socket is ready) must
+    // not run its phases again before the fetch ends; `wake_all` gives the handler back.
+    // SAFETY: r is the live request in its access phase, on this worker's thread.
+    unsafe { (*request).write_event_handler = Some(ngx_http_request_empty_handler) };
     Some(())
 }
 
@@ -205,6 +214,7 @@ fn wake_all(source: &Arc<RemoteSource>) {
         // Drop), so each one here is a live request parked in its access phase; its
         // connection's write handler runs r->write_event_handler, ngx_http_core_run_phases.
         unsafe {
+            (*request).write_event_handler = Some(ngx_http_core_run_phases);
             let connection = (*request).connection;
             ngx_post_event((*connection).write, &raw mut ngx_posted_events);
         }
@@ -212,7 +222,8 @@ fn wake_all(source: &Arc<RemoteSource>) {
 }
 
 /// The state of the one fetch a request started, in that request's pool: if the pool goes
-/// before the subrequest reports (the client went away), the fetch is over all the same.
+/// before the subrequest reports (nginx ended the request: the fetch runs in the background,
+/// so a client going away does not do it), the fetch is over all the same.
 struct Fetch {
     source: Arc<RemoteSource>,
     log: *mut ngx_log_t,
@@ -228,15 +239,16 @@ impl Drop for Fetch {
     }
 }
 
-/// The fetch ended without an answer because the request carrying it went away: not the
-/// identity provider's failure, and no refresh interval used up; a waiting request fetches.
+/// The fetch ended without an answer because nginx ended the request carrying it: not the
+/// identity provider's failure, but the refresh interval is used up all the same (at most one
+/// fetch per interval, whatever happens to requests); the set in force, if any, serves.
 fn abandon(log: *mut ngx_log_t, source: &Arc<RemoteSource>) {
     with_state(source, |state| state.keys.fetch_abandoned());
     ngx_log_error!(
-        NGX_LOG_INFO,
+        NGX_LOG_WARN,
         log,
-        "credentialflow: the fetch of keys from \"{}\" was abandoned (the request that made it \
-         went away); the next request that needs them fetches again",
+        "credentialflow: the fetch of keys from \"{}\" was abandoned (nginx ended the request \
+         that made it); the next fetch waits for the refresh interval",
         source.uri
     );
     wake_all(source);
@@ -266,7 +278,12 @@ fn start_fetch(r: &Request, source: &Arc<RemoteSource>) -> Option<()> {
     }
     let parent: *const ngx_http_request_t = r.as_ref();
     let mut subrequest: *mut ngx_http_request_t = ptr::null_mut();
-    let flags = NGX_HTTP_SUBREQUEST_WAITED | NGX_HTTP_SUBREQUEST_IN_MEMORY;
+    // In the background: nginx keeps the request that started it (and so `fetch`) alive until
+    // it ends, and the client connection's events stay with that request, which is parked in
+    // its access phase and does not read them: a client going away does not end the fetch
+    // (nor, through it, use up the refresh interval for nothing). Its result wakes every
+    // waiting request, the one that started it included.
+    let flags = NGX_HTTP_SUBREQUEST_BACKGROUND | NGX_HTTP_SUBREQUEST_IN_MEMORY;
     // SAFETY: r is a live main request in its access phase; nginx copies what it keeps.
     let rc = unsafe {
         ngx_http_subrequest(
@@ -286,7 +303,8 @@ fn start_fetch(r: &Request, source: &Arc<RemoteSource>) -> Option<()> {
     with_state(source, |state| state.keys.fetch_started(now()));
     // SAFETY: fetch is the live Fetch allocated above.
     unsafe { (*fetch).done = false };
-    Some(())
+    // The starting request waits like any other: the fetch's end wakes it.
+    park(r, source)
 }
 
 use ngx::ffi::ngx_uint_t;
@@ -341,8 +359,8 @@ unsafe extern "C" fn fetch_done(
             return rc;
         }
         fetch.done = true;
-        // The client of the request that carried the fetch went away (nginx's 499): the
-        // identity provider did not fail.
+        // nginx ended the fetch without the identity provider's answer (499): the provider
+        // did not fail; the interval is used up all the same.
         if rc == NGX_HTTP_CLIENT_CLOSED_REQUEST as ngx_int_t {
             abandon(log, &fetch.source);
             return rc;

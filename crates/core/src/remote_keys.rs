@@ -85,8 +85,6 @@ pub struct RemoteKeys {
     fetched_at: Option<i64>,
     /// When the last fetch started.
     last_attempt: Option<i64>,
-    /// When the fetch before it started: restored when the last one is abandoned.
-    previous_attempt: Option<i64>,
     /// How many fetches ended (succeeded or failed); an abandoned one does not count.
     completed: u64,
     in_flight: bool,
@@ -105,7 +103,6 @@ impl RemoteKeys {
             current,
             fetched_at: None,
             last_attempt: None,
-            previous_attempt: None,
             completed: 0,
             in_flight: false,
             failing: false,
@@ -146,19 +143,15 @@ impl RemoteKeys {
     /// A fetch starts now.
     pub fn fetch_started(&mut self, now: i64) {
         self.in_flight = true;
-        self.previous_attempt = self.last_attempt;
         self.last_attempt = Some(now);
     }
 
-    /// The fetch under way ended without an answer from the identity provider because the
-    /// request that carried it went away (a client closing its connection must not count as
-    /// the identity provider failing, nor use up the refresh interval): as if it never
-    /// started, so the next request that needs the keys fetches at once.
+    /// The fetch under way ended without an answer from the identity provider (nginx ended
+    /// the request that carried it). It used up the refresh interval all the same: whatever
+    /// happens to the requests that start fetches, at most one starts per interval (the nginx
+    /// layer keeps a client going away from ending a fetch: its fetches run in the background).
     pub fn fetch_abandoned(&mut self) {
-        if self.in_flight {
-            self.in_flight = false;
-            self.last_attempt = self.previous_attempt;
-        }
+        self.in_flight = false;
     }
 
     /// How many fetches have ended with an answer (success or failure): a request that waited
@@ -339,25 +332,26 @@ mod tests {
     }
 
     #[test]
-    fn an_abandoned_fetch_neither_fails_nor_uses_up_the_refresh_interval() {
+    fn an_abandoned_fetch_uses_up_the_refresh_interval() {
+        // However many fetches end without an answer, at most one starts per interval.
         let mut k = keys(600, 30);
         k.fetch_started(0);
         k.fetch_abandoned();
-        assert_eq!(is(k.need(0)), "fetch", "cold, the next request fetches at once");
+        assert_eq!(is(k.need(0)), "unavailable", "cold: 503 until the interval has passed");
         assert_eq!(k.completed(), 0);
-        k.fetch_started(1);
-        k.fetch_finished(1, Ok(JWKS.as_bytes()));
+        assert_eq!(is(k.need(30)), "fetch");
+        k.fetch_started(30);
+        k.fetch_finished(30, Ok(JWKS.as_bytes()));
         assert_eq!(k.completed(), 1);
-        // An unknown kid's refetch, abandoned: the next unknown kid may fetch at once.
-        assert!(k.need_for_unknown_key(40).is_some());
-        k.fetch_started(40);
+        // An unknown kid's refetch, abandoned: the next unknown kid waits for the interval.
+        assert!(k.need_for_unknown_key(60).is_some());
+        k.fetch_started(60);
         k.fetch_abandoned();
-        assert!(matches!(k.need_for_unknown_key(41), Some(KeysNeed::Fetch)));
-        k.fetch_started(41);
-        k.fetch_finished(41, Ok(JWKS.as_bytes()));
-        assert!(k.need_for_unknown_key(42).is_none(), "a finished fetch starts the interval");
-        k.fetch_abandoned();
-        assert!(k.need_for_unknown_key(42).is_none(), "nothing under way: nothing to abandon");
+        for at in 60..90 {
+            assert!(k.need_for_unknown_key(at).is_none(), "{at}");
+            assert_eq!(is(k.need(at)), "ready", "the set in force serves meanwhile");
+        }
+        assert!(matches!(k.need_for_unknown_key(90), Some(KeysNeed::Fetch)));
     }
 
     #[test]

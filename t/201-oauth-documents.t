@@ -214,3 +214,35 @@ hello
 [200, 200, 401, 401]
 --- response_headers eval
 ["X-Status: [ok]", "X-Status: [ok]", "X-Status: [invalid]", "X-Status: [invalid]"]
+
+
+
+=== TEST 13: the metadata publishes fewer scopes on request: scopes=none leaves scopes_supported out (RFC 8414 §2: RECOMMENDED), scopes=a,b names only those the registry has; a bad value fails nginx -t
+--- config
+    credentialflow_oauth_issuer https://auth.example;
+    credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem;
+    credentialflow_oauth_clients $TEST_NGINX_FIXTURES/oauth/clients.txt;
+    location = /oauth/token { credentialflow_oauth_token; }
+    location = /none { credentialflow_oauth_metadata scopes=none; }
+    location = /few { credentialflow_oauth_metadata scopes=orders:read,billing:admin; }
+--- request eval
+["GET /none", "GET /few"]
+--- error_code eval
+[200, 200]
+--- response_body_like eval
+[qr/\A\{"grant_types_supported":\["client_credentials"\],"issuer":"https:\/\/auth\.example","response_types_supported":\[\],"token_endpoint":/,
+ qr/"scopes_supported":\["orders:read"\],/]
+
+
+
+=== TEST 14: credentialflow_oauth_metadata takes only scopes=
+--- config
+    credentialflow_oauth_issuer https://auth.example;
+    credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem;
+    credentialflow_oauth_clients $TEST_NGINX_FIXTURES/oauth/clients.txt;
+    location = /oauth/token { credentialflow_oauth_token; }
+    location = /meta { credentialflow_oauth_metadata scopes=a,,b; }
+--- must_die
+--- suppress_stderr
+--- error_log eval
+qr/\[emerg\] .*invalid value "scopes=a,,b" in "credentialflow_oauth_metadata" directive, scopes= takes "all", "none" or scopes separated by commas in \S+nginx\.conf:\d+/

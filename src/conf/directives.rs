@@ -530,7 +530,7 @@ pub static mut COMMANDS: [ngx_command_t; COUNT] = [
     ),
     command(
         ngx_string!("credentialflow_oauth_metadata"),
-        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS,
+        NGX_HTTP_LOC_CONF | NGX_CONF_NOARGS | NGX_CONF_TAKE1,
         set_oauth_metadata,
     ),
     command(

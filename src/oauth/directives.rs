@@ -2,6 +2,7 @@
 //! read the arguments, refuse duplicates, load keys and the registry. Their table entries are
 //! in `conf/directives.rs`; cross-directive checks run at merge time (`oauth/mod.rs`).
 
+use credentialflow_core::oauth::issuer::PublishedScopes;
 use credentialflow_core::oauth::resource::{is_plain_url, ResourceMetadata};
 use credentialflow_core::oauth::IssuerKey;
 use credentialflow_core::Algorithm;
@@ -197,8 +198,16 @@ pub fn introspect(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Directive
     endpoint(d, conf, EndpointKind::Introspect, Some(super::introspect::handler))
 }
 
-/// `credentialflow_oauth_metadata;`
+/// `credentialflow_oauth_metadata [scopes=all|none|scope,...];`
 pub fn metadata(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {
+    for arg in &d.args {
+        let Some(value) = arg.strip_prefix("scopes=") else {
+            return Err(d.invalid(arg, "the only parameter is \"scopes=all|none|scope,...\""));
+        };
+        conf.oauth.published_scopes = PublishedScopes::parse(value).ok_or_else(|| {
+            d.invalid(arg, "scopes= takes \"all\", \"none\" or scopes separated by commas")
+        })?;
+    }
     endpoint(d, conf, EndpointKind::Metadata, Some(super::documents::handler))
 }
 

@@ -76,7 +76,8 @@ fn answer(r: &mut Request) -> ngx_int_t {
         EndpointKind::Metadata => {
             let registry = endpoint.clients.as_ref().map(|c| c.current());
             let scopes = registry.as_ref().map(|r| r.all_scopes()).unwrap_or_default();
-            metadata(endpoint.issuer.issuer(), &endpoint.urls, &scopes)
+            let published = endpoint.published_scopes.select(&scopes);
+            metadata(endpoint.issuer.issuer(), &endpoint.urls, published.as_deref())
         }
         EndpointKind::Token | EndpointKind::Revoke | EndpointKind::Introspect => return failed,
     };

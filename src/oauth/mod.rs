@@ -15,7 +15,7 @@ pub(crate) mod token;
 use std::sync::Arc;
 
 use credentialflow_core::jose::keys::VerifyKey;
-use credentialflow_core::oauth::issuer::{join_url, Endpoints};
+use credentialflow_core::oauth::issuer::{join_url, Endpoints, PublishedScopes};
 use credentialflow_core::oauth::source::RegistrySource;
 use credentialflow_core::oauth::{Issuer, IssuerKey};
 use credentialflow_core::{defaults, AccessRules, AlgorithmSet, Policy, Verifier};
@@ -74,6 +74,8 @@ pub struct Endpoint {
     pub realm: Box<str>,
     /// The metadata's endpoint URLs.
     pub urls: Endpoints,
+    /// Which scopes the metadata publishes.
+    pub published_scopes: PublishedScopes,
     /// How the revocation and introspection endpoints check a token (set once the location's
     /// keys are inherited, see [`OAuthConf::attach_checks`]).
     pub checks: Option<TokenChecks>,
@@ -121,6 +123,8 @@ pub struct OAuthConf {
     keys_trust: Option<Arc<Issuer>>,
     /// The finished endpoint of a location that serves one.
     pub endpoint_ready: Option<Arc<Endpoint>>,
+    /// `credentialflow_oauth_metadata scopes=`.
+    pub(crate) published_scopes: PublishedScopes,
     /// The RFC 9728 document of a `credentialflow_oauth_resource_metadata` location, built at
     /// config time (not inherited: only that location serves it).
     pub resource_document: Option<Arc<str>>,
@@ -257,6 +261,7 @@ impl OAuthConf {
             realm: realm.into(),
             urls,
             checks: None,
+            published_scopes: self.published_scopes.clone(),
         }));
         Ok(())
     }

@@ -382,11 +382,54 @@ pub struct Endpoints {
     pub introspection: Option<String>,
 }
 
+/// Which scopes the metadata's `scopes_supported` names (`credentialflow_oauth_metadata
+/// scopes=`): by default every scope some client of the registry may obtain, which tells
+/// anyone who reads the document what the clients can do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum PublishedScopes {
+    /// Every scope of the registry (`scopes=all`, the default).
+    #[default]
+    All,
+    /// None: the member is left out (it is RECOMMENDED, not REQUIRED, by RFC 8414 §2).
+    Nothing,
+    /// Only these, of those the registry has (`scopes=a,b`).
+    Only(Vec<Box<str>>),
+}
+
+impl PublishedScopes {
+    /// Reads `all`, `none` or a comma-separated list of scopes.
+    pub fn parse(value: &str) -> Option<PublishedScopes> {
+        match value {
+            "all" => Some(PublishedScopes::All),
+            "none" => Some(PublishedScopes::Nothing),
+            list => {
+                let scopes: Vec<Box<str>> = list.split(',').map(Into::into).collect();
+                let valid = |scope: &Box<str>| {
+                    !scope.is_empty()
+                        && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+                };
+                scopes.iter().all(valid).then_some(PublishedScopes::Only(scopes))
+            }
+        }
+    }
+
+    /// The scopes to publish, of `registry`'s (`None`: leave `scopes_supported` out).
+    pub fn select<'a>(&self, registry: &[&'a str]) -> Option<Vec<&'a str>> {
+        match self {
+            PublishedScopes::All => Some(registry.to_vec()),
+            PublishedScopes::Nothing => None,
+            PublishedScopes::Only(listed) => Some(
+                registry.iter().copied().filter(|s| listed.iter().any(|l| &**l == *s)).collect(),
+            ),
+        }
+    }
+}
+
 /// How clients authenticate at every endpoint (RFC 6749 §2.3.1).
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
 /// RFC 8414 authorization server metadata.
-pub fn metadata(issuer: &str, endpoints: &Endpoints, scopes: &[&str]) -> String {
+pub fn metadata(issuer: &str, endpoints: &Endpoints, scopes: Option<&[&str]>) -> String {
     let mut document = json!({
         "issuer": issuer,
         "token_endpoint": endpoints.token,
@@ -396,9 +439,11 @@ pub fn metadata(issuer: &str, endpoints: &Endpoints, scopes: &[&str]) -> String 
         "response_types_supported": [],
         "grant_types_supported": [CLIENT_CREDENTIALS],
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "scopes_supported": scopes,
     });
     if let Value::Object(members) = &mut document {
+        if let Some(scopes) = scopes {
+            members.insert("scopes_supported".into(), json!(scopes));
+        }
         if let Some(jwks) = &endpoints.jwks {
             members.insert("jwks_uri".into(), jwks.as_str().into());
         }
@@ -591,13 +636,17 @@ mod tests {
             ..Endpoints::default()
         };
         let document: Value =
-            serde_json::from_str(&metadata("https://auth.example", &endpoints, &["read"])).unwrap();
+            serde_json::from_str(&metadata("https://auth.example", &endpoints, Some(&["read"])))
+                .unwrap();
         assert_eq!(document["token_endpoint"], "https://auth.example/oauth/token");
         assert_eq!(document["jwks_uri"], "https://auth.example/jwks.json");
         assert_eq!(document["grant_types_supported"], json!(["client_credentials"]));
         assert_eq!(document["response_types_supported"], json!([]));
         assert!(document.get("authorization_endpoint").is_none());
         assert_eq!(document["scopes_supported"], json!(["read"]));
+        let bare: Value =
+            serde_json::from_str(&metadata("https://auth.example", &endpoints, None)).unwrap();
+        assert!(bare.get("scopes_supported").is_none(), "scopes=none leaves the member out");
         assert_eq!(
             document["token_endpoint_auth_methods_supported"],
             json!(["client_secret_basic", "client_secret_post"])
@@ -609,7 +658,7 @@ mod tests {
             ..endpoints
         };
         let document: Value =
-            serde_json::from_str(&metadata("https://auth.example", &endpoints, &[])).unwrap();
+            serde_json::from_str(&metadata("https://auth.example", &endpoints, Some(&[]))).unwrap();
         assert_eq!(document["revocation_endpoint"], "https://auth.example/revoke");
         assert_eq!(document["introspection_endpoint"], "https://auth.example/introspect");
         for member in [
@@ -618,5 +667,23 @@ mod tests {
         ] {
             assert_eq!(document[member], json!(["client_secret_basic", "client_secret_post"]));
         }
+    }
+
+    #[test]
+    fn published_scopes_are_all_none_or_a_listed_few() {
+        let registry = ["orders:read", "orders:write", "admin"];
+        assert_eq!(
+            PublishedScopes::parse("all").unwrap().select(&registry),
+            Some(registry.to_vec())
+        );
+        assert_eq!(PublishedScopes::parse("none").unwrap().select(&registry), None);
+        let few = PublishedScopes::parse("orders:read,unknown").unwrap();
+        assert_eq!(
+            few.select(&registry),
+            Some(vec!["orders:read"]),
+            "only what clients may obtain"
+        );
+        assert_eq!(PublishedScopes::parse("a,,b"), None);
+        assert_eq!(PublishedScopes::parse("a\"b"), None);
     }
 }

@@ -3,6 +3,19 @@
 use FindBin; use lib "$FindBin::Bin/lib"; use Fixtures;
 use Test::Nginx::Socket 'no_plan';
 
+# TEST 11: `scope` as a JSON array, as Duende IdentityServer and Spring Authorization Server
+# send it.
+my $cli = $ENV{TEST_NGINX_CREDENTIALFLOW_CLI} || 'target/nginx/bin/credentialflow';
+sub mint {
+    my $token = `$cli mint --alg RS256 --key $ENV{TEST_NGINX_FIXTURES}/keys/rsa/private.pem --ttl 1h @_`;
+    die "credentialflow mint @_ failed\n" if $? != 0;
+    chomp $token;
+    return $token;
+}
+$ENV{TEST_NGINX_SCOPE_ARRAY} = mint(q{--claim 'scope=["orders:read","orders:write"]'});
+$ENV{TEST_NGINX_SCOPE_ARRAY_SPACED} = mint(q{--claim 'scope=["orders:read profile"]'});
+$ENV{TEST_NGINX_SCOPE_ARRAY_OTHER} = mint(q{--claim 'scope=["profile"]'});
+
 no_shuffle();
 log_level('info');
 run_tests();
@@ -248,3 +261,27 @@ GET /api/hello.txt
 WWW-Authenticate: Bearer realm="api", error="invalid_token", error_description="token expired"
 --- response_body
 {"error":"unauthorized"}
+
+
+
+=== TEST 11: scope as a JSON array of scope-tokens (Duende IdentityServer, Spring Authorization Server) is read as the space-separated list; an item that is empty or holds a space is invalid (RFC 6749 §3.3)
+--- config
+    location /api/ {
+        credentialflow on;
+        credentialflow_jwt_key $TEST_NGINX_FIXTURES/keys/rsa/public.pem;
+        credentialflow_require_scope orders:write;
+        add_header X-Scope "$credentialflow_claim_scope" always;
+        root html;
+    }
+--- user_files
+>>> api/hello.txt
+hello
+--- request eval
+[("GET /api/hello.txt") x 3]
+--- more_headers eval
+["Authorization: Bearer $ENV{TEST_NGINX_SCOPE_ARRAY}", "Authorization: Bearer $ENV{TEST_NGINX_SCOPE_ARRAY_OTHER}",
+ "Authorization: Bearer $ENV{TEST_NGINX_SCOPE_ARRAY_SPACED}"]
+--- error_code eval
+[200, 403, 401]
+--- response_headers eval
+["X-Scope: orders:read orders:write", "", ""]

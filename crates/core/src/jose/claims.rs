@@ -20,6 +20,41 @@ fn present_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<JsonStr<'de>>,
     JsonStr::deserialize(d).map(Some)
 }
 
+/// `scope`: a space-separated string (RFC 8693 §4.2, RFC 9068 §2.2.3), or an array of
+/// scope-tokens as Duende IdentityServer and Spring Authorization Server send it by default,
+/// each a non-empty string without a space (RFC 6749 §3.3), kept joined by single spaces so that
+/// everything after parsing sees one string. Anything else (`null`, a number, an empty or
+/// spaced item) is a wrong type.
+fn scope_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<JsonStr<'de>>, D::Error> {
+    struct ScopeVisitor;
+    impl<'de> Visitor<'de> for ScopeVisitor {
+        type Value = JsonStr<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an array of scope-tokens")
+        }
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(JsonStr(Cow::Borrowed(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(JsonStr(Cow::Owned(v.to_string())))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut joined = String::new();
+            while let Some(item) = seq.next_element::<JsonStr<'de>>()? {
+                if item.0.is_empty() || item.0.contains(' ') {
+                    return Err(de::Error::custom("a scope-token is not empty and has no space"));
+                }
+                if !joined.is_empty() {
+                    joined.push(' ');
+                }
+                joined.push_str(&item.0);
+            }
+            Ok(JsonStr(Cow::Owned(joined)))
+        }
+    }
+    d.deserialize_any(ScopeVisitor).map(Some)
+}
+
 /// A NumericDate (RFC 7519 §2): any finite JSON number, floored and saturated to i64, so
 /// 2^64 never wraps to 0 and 2^63 never wraps negative. Anything else (`null` included) fails.
 fn numeric_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
@@ -103,7 +138,7 @@ struct RawClaims<'a> {
     sub: Option<JsonStr<'a>>,
     #[serde(default, borrow, deserialize_with = "present_text")]
     jti: Option<JsonStr<'a>>,
-    #[serde(default, borrow, deserialize_with = "present_text")]
+    #[serde(default, borrow, deserialize_with = "scope_text")]
     scope: Option<JsonStr<'a>>,
     /// RFC 9068 §2.2: the client the token was issued to (revocation by client reads it).
     #[serde(default, borrow, deserialize_with = "present_text")]
@@ -629,7 +664,12 @@ mod tests {
             r#"{"aud": null}"#,
             r#"{"aud": ["a", 1]}"#,
             r#"{"sub": {"x": 1}}"#,
-            r#"{"scope": ["a"]}"#,
+            r#"{"scope": ["a b"]}"#,
+            r#"{"scope": [""]}"#,
+            r#"{"scope": ["a", 1]}"#,
+            r#"{"scope": null}"#,
+            r#"{"scope": 7}"#,
+            r#"{"scope": {"a": true}}"#,
         ] {
             assert_eq!(claims(bad), Err(Rejection::BadClaims), "{bad}");
         }
@@ -768,5 +808,15 @@ mod tests {
             (with_header.sub(), with_header.kid(), with_header.typ()),
             (Some("s"), Some("k1"), None)
         );
+    }
+
+    #[test]
+    fn a_scope_array_of_scope_tokens_reads_as_the_space_separated_string() {
+        // Duende IdentityServer and Spring Authorization Server send `scope` as an array.
+        let array = claims(r#"{"scope":["orders:read","orders:write"]}"#).unwrap();
+        assert_eq!(array.scope(), Some("orders:read orders:write"));
+        assert!(array.has_scope("orders:write") && !array.has_scope("orders"));
+        assert_eq!(claims(r#"{"scope":[]}"#).unwrap().scope(), Some(""));
+        assert_eq!(claims(r#"{"scope":["a\u0020b"]}"#), Err(Rejection::BadClaims), "escaped space");
     }
 }

@@ -403,12 +403,12 @@ impl PublishedScopes {
             "all" => Some(PublishedScopes::All),
             "none" => Some(PublishedScopes::Nothing),
             list => {
-                let scopes: Vec<Box<str>> = list.split(',').map(Into::into).collect();
-                let valid = |scope: &Box<str>| {
+                let valid = |scope: &str| {
                     !scope.is_empty()
                         && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
                 };
-                scopes.iter().all(valid).then_some(PublishedScopes::Only(scopes))
+                let all_valid = list.split(',').all(valid);
+                all_valid.then(|| PublishedScopes::Only(list.split(',').map(Into::into).collect()))
             }
         }
     }

@@ -305,12 +305,15 @@ sub _run_block {
                 Test::More::fail(_t($block, "ERROR: client socket timed out - $name"));
             }
             my $buf = $raw;
+            # As CPAN's Test::Nginx::Socket does: the error log is checked after each
+            # response, pipelined ones included (all of a pipeline's responses are read
+            # first, so the first check sees every line and the next ones what came since).
             for my $is_head (@{ $ex->{heads} }) {
                 my $res = _parse_response($block, \$buf, $is_head);
                 _check_response($block, $res, $rep, $req_idx);
                 $req_idx++;
+                _check_error_log($block, $rep);
             }
-            _check_error_log($block, $rep);
         }
     }
     _copy_error_log();

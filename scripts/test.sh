@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: what a fresh machine lacks is installed first.
-#   1. rustfmt and clippy (-D warnings)
+#   1. rustfmt and clippy (-D warnings); every directive in docs/directives.md exactly once
 #   2. cargo tests of the core crate and the CLI
 #   3. build: nginx 1.28.3 + the module, laid out in target/nginx/
 #   4. t/: the Test::Nginx::Socket-format suite against real nginx (fixtures made fresh)
@@ -36,6 +36,9 @@ rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup comp
 step "rustfmt and clippy"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+
+step "the directive reference: every directive in docs/directives.md exactly once"
+python3 scripts/check-directives.py
 
 step "unit tests (core crate, CLI)"
 cargo test --workspace

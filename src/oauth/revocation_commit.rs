@@ -409,7 +409,7 @@ impl DurableStore for FileStore {
             return threaded::post(self, pool, commit);
         }
         let _ = self.pool;
-        // Without threads the worker waits for the disk here (see the README's cost note).
+        // Without threads the worker waits for the disk here (see docs/directives.md, credentialflow_oauth_revoke).
         let durable = append_durably(&self.path, commit.revocation());
         Outcome::Answered(commit.complete(&self.name(), durable))
     }

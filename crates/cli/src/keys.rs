@@ -8,8 +8,6 @@ use credentialflow_core::jose::crypto::backend::rand::{SecureRandom, SystemRando
 use credentialflow_core::jose::crypto::backend::signature::{self, EcdsaKeyPair};
 use credentialflow_core::jose::sign::SigningKey;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, EncodingKey};
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
-use rsa::traits::PublicKeyParts;
 use serde_json::{json, Map, Value};
 
 use crate::error::CliError;
@@ -116,6 +114,41 @@ fn generate_rsa(bits: usize) -> Result<GeneratedKey, CliError> {
     if !RSA_BITS.contains(&bits) {
         return Err(CliError::usage(format!("--bits must be 2048, 3072 or 4096, not {bits}")));
     }
+    let (private_pkcs8, public_spki, n, e) = rsa_pair(bits)?;
+    let jwk_members = members(json!({ "kty": "RSA", "n": b64(&n), "e": b64(&e) }));
+    Ok(GeneratedKey { material: Generated::Pair { private_pkcs8, public_spki }, jwk_members })
+}
+
+/// An RSA key pair: PKCS#8 private key, SPKI public key, modulus and exponent (big-endian).
+type RsaPair = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// An RSA key pair made by the crypto backend (aws-lc).
+#[cfg(not(feature = "ring"))]
+fn rsa_pair(bits: usize) -> Result<RsaPair, CliError> {
+    use credentialflow_core::jose::crypto::backend::encoding::AsDer;
+    use credentialflow_core::jose::crypto::backend::rsa::{KeyPair, KeySize};
+    use credentialflow_core::jose::crypto::backend::signature::KeyPair as _;
+    let failed = |what: &str| CliError::failed(format!("RSA key {what} failed"));
+    let size = match bits {
+        2048 => KeySize::Rsa2048,
+        3072 => KeySize::Rsa3072,
+        _ => KeySize::Rsa4096,
+    };
+    let pair = KeyPair::generate(size).map_err(|_| failed("generation"))?;
+    let private_pkcs8 = pair.as_der().map_err(|_| failed("encoding"))?.as_ref().to_vec();
+    let public = pair.public_key();
+    let public_spki = public.as_der().map_err(|_| failed("encoding"))?.as_ref().to_vec();
+    let n = public.modulus().big_endian_without_leading_zero().to_vec();
+    let e = public.exponent().big_endian_without_leading_zero().to_vec();
+    Ok((private_pkcs8, public_spki, n, e))
+}
+
+/// An RSA key pair made by the `rsa` crate: ring, this build's backend, cannot generate RSA
+/// keys (the `rsa` crate only generates and encodes them here; ring signs and verifies).
+#[cfg(feature = "ring")]
+fn rsa_pair(bits: usize) -> Result<RsaPair, CliError> {
+    use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    use rsa::traits::PublicKeyParts;
     let failed = |what: &str, e: &dyn std::fmt::Display| CliError::failed(format!("{what}: {e}"));
     let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, bits)
         .map_err(|e| failed("RSA key generation failed", &e))?;
@@ -130,12 +163,7 @@ fn generate_rsa(bits: usize) -> Result<GeneratedKey, CliError> {
         .map_err(|e| failed("cannot encode the RSA public key", &e))?
         .as_bytes()
         .to_vec();
-    let jwk_members = members(json!({
-        "kty": "RSA",
-        "n": b64(&public.n().to_bytes_be()),
-        "e": b64(&public.e().to_bytes_be()),
-    }));
-    Ok(GeneratedKey { material: Generated::Pair { private_pkcs8, public_spki }, jwk_members })
+    Ok((private_pkcs8, public_spki, public.n().to_bytes_be(), public.e().to_bytes_be()))
 }
 
 fn members(value: Value) -> Map<String, Value> {

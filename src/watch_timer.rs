@@ -84,7 +84,10 @@ pub unsafe fn start(
     api_keys: &[Arc<ApiKeySource>],
 ) {
     // Before the first request: the zone holds every file's revocations (and no file's that
-    // a reload removed from the configuration).
+    // a reload removed from the configuration), as read now, under a ticket: what the master
+    // read may be older than what the zone holds (a respawned worker, a reload).
+    ZONE.set(zone);
+    refresh_revocation_files(cycle.log, sources);
     sync_revocations(cycle.log, zone, sources);
     if zone.is_none() && sources.is_empty() && registries.is_empty() && api_keys.is_empty() {
         return;
@@ -149,16 +152,35 @@ fn refresh_all<T: Contents>(
     }
 }
 
-/// Refreshes the revocation files, each under a zone ticket taken before it is stat'ed: a
-/// version read now is never taken for one older than a revocation made durable before
-/// (see `zone::revocations`).
+/// Refreshes the revocation files, each under a zone ticket taken before it is stat'ed: the
+/// contents in force after a successful refresh are the file as it was after the ticket (read
+/// again if it changed, the same version otherwise), so a load never passes for newer than it
+/// is (see `zone::revocations`). A file that fails keeps the ticket of its last good read.
 fn refresh_revocation_files(log: *mut ngx_log_t, files: &[Arc<RevocationSource>]) {
     let zone = ZONE.get();
     for (index, file) in files.iter().enumerate() {
         let ticket = worker_state::with_revocations(zone, |h| h.map_or(0, |h| h.ticket()));
-        let before = file.current();
-        refresh_all(log, std::slice::from_ref(file), ("revocation file", "entries", "list"));
-        if !Arc::ptr_eq(&before, &file.current()) {
+        let path = file.path().display();
+        let current = match file.refresh() {
+            Refresh::Unchanged => !file.failing(),
+            Refresh::Reloaded(count) => {
+                ngx_log_error!(
+                    NGX_LOG_NOTICE,
+                    log,
+                    "credentialflow: revocation file \"{path}\" reloaded, {count} entries"
+                );
+                true
+            }
+            Refresh::Failed(error) => {
+                ngx_log_error!(
+                    NGX_LOG_ERR,
+                    log,
+                    "credentialflow: revocation file \"{path}\": {error}; keeping the previous list"
+                );
+                false
+            }
+        };
+        if current {
             TICKETS.with_borrow_mut(|tickets| {
                 if tickets.len() <= index {
                     tickets.resize(index + 1, 0);

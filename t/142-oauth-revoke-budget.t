@@ -24,9 +24,12 @@ $ENV{TEST_NGINX_PLAIN} = mint('--sub svc --claim client_id=svc --jti plain-1 --t
 $ENV{TEST_NGINX_BYSTANDER} = mint('--sub other --claim client_id=c-9 --jti bystander-1 --ttl 1h');
 # TEST 3: svc's own tokens, more than its share of a 64k zone holds (8 entries of 128 bytes).
 our @OWN = map { mint("--sub svc --claim client_id=svc --jti q-$_ --ttl 1h") } 1 .. 10;
-# TEST 4: tokens used once each at a replay-protected location, more than its share holds.
-# Each record takes 128 bytes (32 of header, the issuer, the jti).
-our @ONCE = map { mint(sprintf("--sub r --claim client_id=c-9 --jti once-%03d-of-many --ttl 1h", $_)) } 1 .. 140;
+# TEST 4: tokens of 20 clients (7 each, within each one's share) used once each at a
+# replay-protected location, more than the replay share holds. Each record takes 128 bytes
+# (32 of header, the issuer, the jti).
+our @ONCE = map { mint(sprintf("--sub r --claim client_id=c-%02d --jti once-%03d-of-many --ttl 1h", $_ % 20, $_)) } 1 .. 140;
+# TEST 6: one client using its own tokens once each, more than its share of the replay records.
+our @GREEDY = map { mint(sprintf("--sub svc --claim client_id=svc --jti greedy-%03d-of-many --ttl 1h", $_)) } 1 .. 10;
 # TEST 2 and 5: a revocation file whose lines have all ended (until= an hour ago).
 my $ended = '';
 $ended .= "jti ended-$_ until=" . (time() - 3600) . " by=svc\n" for 1 .. 600;
@@ -136,7 +139,7 @@ hello
 
 
 
-=== TEST 4: replay records have their own share: once a client filled it, replay-protected requests get 503, and a revocation is still enforced everywhere (nothing else gets 503)
+=== TEST 4: replay records have their own share: once clients filled it, replay-protected requests get 503, and a revocation is still enforced everywhere (nothing else gets 503)
 --- http_config
     credentialflow_zone 64k;
 --- config
@@ -207,3 +210,29 @@ hello
 --- response_body_like eval
 [qr/^\{\}$/, qr/\A# kept\njti plain-1 until=\d+ by=svc\n\z/, "",
  qr/\[notice\] .*revocation file "[^"]*revoked\.txt" compacted: ended revocations removed/]
+
+
+
+=== TEST 6: one client's replay records stop at its share of the replay records (a sixteenth): its next first use gets 503, another client's is recorded
+--- http_config
+    credentialflow_zone 64k;
+--- config
+    credentialflow_oauth_issuer https://auth.example;
+    credentialflow_oauth_signing_key $TEST_NGINX_FIXTURES/keys/ec256/private.pem kid=as-1;
+    location /once/ {
+        credentialflow on;
+        credentialflow_accept_own_tokens on;
+        credentialflow_audience https://api.example;
+        credentialflow_replay_protection on;
+        root html;
+    }
+--- user_files
+>>> once/hello.txt
+hello
+--- request eval
+[(map { "GET /once/hello.txt" } @main::GREEDY), "GET /once/hello.txt"]
+--- more_headers eval
+[(map { "Authorization: Bearer $_" } @main::GREEDY), "Authorization: Bearer $ENV{TEST_NGINX_BYSTANDER}"]
+--- error_code eval
+# 8 records of 128 bytes are a sixteenth of a quarter of 64k.
+[(200) x 8, 503, 503, 200]

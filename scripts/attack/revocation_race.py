@@ -1,5 +1,11 @@
 #!/usr/bin/env python3
-"""Races revocations against the file watcher's reloads (issue 21, finding 3).
+"""Races revocations against the file watcher's reloads (issue 21, finding 3), then two attacks
+a review found on the fix (both failed before their fixes):
+  - a worker killed and respawned loads the file as the master last read it: it must not undo
+    revocations made since (2,378 of 5,000 probes got 200 before);
+  - a second revocation of a token whose first one is still being written must not be
+    answered 200 before anything is durable (it was, at once, and was lost when the first
+    write failed).
 
 nginx with two workers serves the token endpoint, the revocation endpoint (RFC 7009) over a
 revocation file, and a location that accepts the server's own tokens. Two clients (svc and
@@ -14,7 +20,9 @@ replace the zone's entries with that older version, undoing the revocation for u
 Standard library only. Usage: revocation_race.py NGINX MODULE FIXTURES WORKDIR [SECONDS]
 """
 import base64
+import fcntl
 import http.client
+import signal
 import os
 import random
 import socket
@@ -103,7 +111,7 @@ def revoker(client):
                 counts["errors"] += 1
                 errors.append(f"token {status} {answer[:120]!r}")
             continue
-        token = answer.split(b'"access_token":"', 1)[1].split(b'"', 1)[0].decode()
+        token = token_of(answer)
         status, answer = request(conn, "POST", "/revoke", "token=" + token, form)
         if status != 200:
             with lock:
@@ -133,6 +141,76 @@ def prober():
                 leaks.append(round((now - at) * 1000))
 
 
+def fresh_token(conn, client):
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(client)}
+    body = urllib.parse.urlencode(
+        {"grant_type": "client_credentials", "resource": "https://api.example"}
+    )
+    status, answer = request(conn, "POST", "/oauth/token", body, form)
+    assert status == 200, (status, answer)
+    return token_of(answer)
+
+
+def token_of(answer):
+    return answer.split(b'"access_token":"', 1)[1].split(b'"', 1)[0].decode()
+
+
+def respawn_keeps_revocations():
+    """Kills one worker; probes tokens revoked during the race (their lines long since loaded
+    from the file) while the master starts another."""
+    time.sleep(1.5)
+    with lock:
+        tokens = [token for _, token in revoked[:20] + revoked[-20:]]
+    with open(f"{WORK}/logs/nginx.pid") as f:
+        master = int(f.read())
+    workers = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True)
+    victim = int(workers.stdout.split()[0])
+    os.kill(victim, signal.SIGKILL)
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    probes = leaked = 0
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        for token in tokens:
+            try:
+                status, _ = request(conn, "GET", "/api/x", headers={"Authorization": "Bearer " + token})
+            except (ConnectionError, http.client.HTTPException):
+                conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+                continue
+            probes += 1
+            leaked += status == 200
+    print(f"respawn: {probes} probes of revoked tokens after killing worker {victim}, {leaked} got 200")
+    return leaked == 0 and probes > 0
+
+
+def second_revocation_waits_for_the_first():
+    """Holds the file's flock so that svc's revocation cannot be written, then revokes the
+    same token as admin: no 200 may come before the line is durable."""
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    token = fresh_token(conn, "svc")
+    answers = {}
+
+    def revoke(client):
+        c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+        form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic(client)}
+        answers[client] = request(c, "POST", "/revoke", "token=" + token, form)[0]
+
+    with open(f"{WORK}/revoked.txt", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        first = threading.Thread(target=revoke, args=("svc",))
+        first.start()
+        time.sleep(0.3)
+        second = threading.Thread(target=revoke, args=("admin",))
+        second.start()
+        time.sleep(1.0)
+        early = dict(answers)
+        fcntl.flock(held, fcntl.LOCK_UN)
+    first.join()
+    second.join()
+    status, _ = request(conn, "GET", "/api/x", headers={"Authorization": "Bearer " + token})
+    print(f"in flight: answered while the file was locked: {early}; after: {answers}; the token then: {status}")
+    return not early and answers == {"svc": 200, "admin": 200} and status == 401
+
+
 def main():
     os.makedirs(f"{WORK}/logs", exist_ok=True)
     os.makedirs(f"{WORK}/tmp", exist_ok=True)
@@ -159,6 +237,8 @@ def main():
         stop.set()
         for t in threads:
             t.join()
+        respawn_ok = respawn_keeps_revocations()
+        in_flight_ok = second_revocation_waits_for_the_first()
     finally:
         subprocess.run([NGINX, "-p", WORK, "-c", f"{WORK}/nginx.conf", "-s", "stop"])
     print(
@@ -170,6 +250,7 @@ def main():
     for error in errors[:5]:
         print("  endpoint error:", error)
     ok = counts["leaks"] == 0 and counts["errors"] == 0 and counts["revoked"] > 100
+    ok = ok and respawn_ok and in_flight_ok
     print("ok   revoked tokens stay refused" if ok else "FAIL revoked tokens were accepted")
     return 0 if ok else 1
 

@@ -127,7 +127,7 @@ impl Commit {
         };
         if let Some(reservation) = reservation {
             worker_state::with_revocations(self.zone, |handle| {
-                handle.map(|handle| handle.confirm(reservation))
+                handle.map(|handle| handle.confirm(reservation, &self.revocation, body::now()))
             });
         }
         if let Some(note) = compaction_note() {

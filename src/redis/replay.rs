@@ -40,7 +40,7 @@ impl Deferred {
 }
 
 impl ReplayStore for Deferred {
-    fn first_use(&self, key: &[u8], until: i64, _now: i64) -> FirstUse {
+    fn first_use(&self, key: &[u8], _client: u64, until: i64, _now: i64) -> FirstUse {
         *self.asked.borrow_mut() = Some((key.to_vec(), until));
         FirstUse::First
     }

@@ -6,7 +6,12 @@
 //! insert tried again (the token cache giving way to it in the slab); failing that the token
 //! is refused ([`FirstUse::Unavailable`], 503). The share keeps replay records from ever
 //! taking the room revocations need: a full replay share refuses replay-protected requests
-//! only.
+//! only. Within it, one client's records (its issuer and `client_id`, else `sub`:
+//! `replay_client`) take at most a sixteenth (`defaults::REPLAY_CLIENT_SHARE`), counted in a
+//! small table of clients: a client that uses token after token once each is refused (503)
+//! long before the others are. The table has [`CLIENT_SLOTS`] slots; a client looks for its
+//! own among [`CLIENT_PROBES`] of them, and one whose records have all ended gives its slot
+//! up; when none is free, the client counts in one shared overflow slot with the same cap.
 //!
 //! Memory: one slab allocation per record, 32 bytes of header plus the key (8 bytes, the
 //! issuer, the `jti`), rounded up by the slab to a power of two (a 30-byte issuer and a
@@ -26,6 +31,18 @@ use ngx::ffi::{NGX_LOG_ALERT, NGX_LOG_ERR};
 const BYTES_PER_BUCKET: usize = 1024;
 /// "full" is logged at most once in this many seconds.
 const FULL_LOG_INTERVAL: i64 = 60;
+/// Clients whose records are counted separately.
+const CLIENT_SLOTS: usize = 128;
+/// Slots a client's own is looked for in.
+const CLIENT_PROBES: usize = 16;
+
+/// One client's records: its content id (0: free) and the slab bytes they take.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct ClientShare {
+    client: u64,
+    bytes: usize,
+}
 
 /// The replay table's header, in the zone's root.
 #[repr(C)]
@@ -39,6 +56,8 @@ pub struct ReplayTable {
     /// Slab bytes the records take, and the most they may.
     bytes: usize,
     budget: usize,
+    /// Per client, what its records take; the last slot is the shared overflow.
+    clients: [ClientShare; CLIENT_SLOTS + 1],
 }
 
 #[repr(C)]
@@ -47,6 +66,8 @@ struct Record {
     hash: u64,
     until: i64,
     key_len: usize,
+    /// The client whose share it counts against (`replay_client`).
+    client: u64,
 }
 
 impl ReplayTable {
@@ -65,7 +86,40 @@ impl ReplayTable {
             full_logged_at: i64::MIN,
             bytes: 0,
             budget: zone_size / credentialflow_core::defaults::REPLAY_ZONE_SHARE,
+            clients: [ClientShare { client: 0, bytes: 0 }; CLIENT_SLOTS + 1],
         })
+    }
+
+    /// The most one client's records may take.
+    fn client_budget(&self) -> usize {
+        self.budget / credentialflow_core::defaults::REPLAY_CLIENT_SHARE
+    }
+
+    /// The slot `client` counts in: its own, a free one it takes, or the overflow.
+    fn share_of(&mut self, client: u64) -> usize {
+        let start = (client as usize) % CLIENT_SLOTS;
+        let probes = (0..CLIENT_PROBES).map(|step| (start + step) % CLIENT_SLOTS);
+        if let Some(own) = probes.clone().find(|&at| self.clients[at].client == client) {
+            return own;
+        }
+        match probes.clone().find(|&at| self.clients[at].bytes == 0) {
+            Some(free) => {
+                self.clients[free] = ClientShare { client, bytes: 0 };
+                free
+            }
+            None => CLIENT_SLOTS,
+        }
+    }
+
+    /// Gives back what a freed record of `client` took.
+    fn release(&mut self, client: u64, bytes: usize) {
+        let start = (client as usize) % CLIENT_SLOTS;
+        let own = (0..CLIENT_PROBES)
+            .map(|step| (start + step) % CLIENT_SLOTS)
+            .find(|&at| self.clients[at].client == client && self.clients[at].bytes > 0)
+            .unwrap_or(CLIENT_SLOTS);
+        let share = &mut self.clients[own];
+        share.bytes = share.bytes.saturating_sub(bytes);
     }
 
     fn bucket(&mut self, hash: u64) -> *mut *mut Record {
@@ -79,6 +133,7 @@ impl ReplayTable {
         }
         self.len = 0;
         self.bytes = 0;
+        self.clients = [ClientShare { client: 0, bytes: 0 }; CLIENT_SLOTS + 1];
         self.writing = 0;
     }
 
@@ -104,6 +159,7 @@ impl ReplayTable {
                 if r.until < now {
                     *link = r.next;
                     self.bytes = self.bytes.saturating_sub(footprint(r.key_len));
+                    self.release(r.client, footprint(r.key_len));
                     free(record, slab);
                     self.len = self.len.saturating_sub(1);
                     continue;
@@ -205,7 +261,7 @@ enum Outcome {
 }
 
 impl ReplayStore for ShmReplay {
-    fn first_use(&self, key: &[u8], until: i64, now: i64) -> FirstUse {
+    fn first_use(&self, key: &[u8], client: u64, until: i64, now: i64) -> FirstUse {
         // SAFETY: the seed is written once, before any worker exists.
         let seed = unsafe { (*self.table.as_ptr()).seed };
         let hash = record_hash(seed, key);
@@ -224,9 +280,17 @@ impl ReplayStore for ShmReplay {
                 return Outcome::Use(FirstUse::Replayed);
             }
             let needed = footprint(key.len());
-            if table.bytes + needed > table.budget {
+            let mut share = table.share_of(client);
+            if table.bytes + needed > table.budget
+                || table.clients[share].bytes + needed > table.client_budget()
+            {
                 // SAFETY: as above.
                 unsafe { table.sweep(slab, now) };
+                share = table.share_of(client);
+            }
+            if table.clients[share].bytes + needed > table.client_budget() {
+                table.writing = 0;
+                return Outcome::Use(FirstUse::Unavailable);
             }
             // SAFETY: the token table is in the same slab, whose lock is held.
             let tokens = unsafe { &mut *self.tokens.as_ptr() };
@@ -257,13 +321,14 @@ impl ReplayStore for ShmReplay {
             // SAFETY: a fresh allocation of `size` bytes aligned for Record, written in full
             // before it is linked at the head of its bucket.
             unsafe {
-                record.write(Record { next: *bucket, hash, until, key_len: key.len() });
+                record.write(Record { next: *bucket, hash, until, key_len: key.len(), client });
                 let body = record.cast::<u8>().add(size_of::<Record>());
                 ptr::copy_nonoverlapping(key.as_ptr(), body, key.len());
                 *bucket = record;
             }
             table.len += 1;
             table.bytes += needed;
+            table.clients[share].bytes += needed;
             table.writing = 0;
             Outcome::Use(FirstUse::First)
         });

@@ -62,8 +62,12 @@ const HAS_BEFORE: u8 = 1;
 const HAS_UNTIL: u8 = 2;
 /// The endpoint's entry, kept by loads whose ticket is not newer than its `mark`.
 const PENDING: u8 = 4;
-/// The `mark` of a pending entry whose durable write is under way: every load keeps it.
+/// The `mark` of a pending entry whose durable write is under way: every load keeps it, for at
+/// most [`IN_FLIGHT_LIMIT`] seconds (longer, its worker died mid-write: the line, if written,
+/// is in the file).
 const IN_FLIGHT: u64 = u64::MAX;
+/// Seconds an entry may stay [`IN_FLIGHT`] (a file write or Redis's `timeout=` takes far less).
+const IN_FLIGHT_LIMIT: i64 = 60;
 
 impl Source {
     fn code(self) -> u16 {
@@ -115,6 +119,8 @@ struct Entry {
     mark: u64,
     /// The revoking client (`by=`) as a content id; 0: none.
     by: u64,
+    /// When a pending entry was reserved (0 for others).
+    reserved_at: i64,
     source: u16,
     kind: u8,
     /// [`HAS_BEFORE`], [`HAS_UNTIL`], [`PENDING`].
@@ -130,11 +136,28 @@ impl Entry {
     fn is_over(&self, now: i64) -> bool {
         self.bounds & HAS_UNTIL != 0 && self.until < now
     }
+
+    /// A pending entry whose durable write is still under way: not yet a revocation that
+    /// anyone was told is in force.
+    fn in_flight(&self) -> bool {
+        self.bounds & PENDING != 0 && self.mark == IN_FLIGHT
+    }
+
+    /// Whether a load read under `ticket` at `now` keeps this entry of its source: a pending
+    /// entry whose line that load may not have read.
+    fn survives_load(&self, ticket: u64, now: i64) -> bool {
+        match self.bounds & PENDING != 0 {
+            false => false,
+            true if self.in_flight() => now.saturating_sub(self.reserved_at) < IN_FLIGHT_LIMIT,
+            true => ticket <= self.mark,
+        }
+    }
 }
 
 /// What a new pending entry is.
 struct Pending {
     mark: u64,
+    reserved_at: i64,
 }
 
 /// The zone cannot hold another entry.
@@ -244,8 +267,9 @@ impl RevocationTable {
                 before: r.before.unwrap_or(0),
                 until: r.until.unwrap_or(0),
                 value_len: r.value.len(),
-                mark: pending.map_or(0, |p| p.mark),
+                mark: pending.as_ref().map_or(0, |p| p.mark),
                 by: client_mark(r.by.as_deref()),
+                reserved_at: pending.as_ref().map_or(0, |p| p.reserved_at),
                 source,
                 kind: r.kind.code(),
                 bounds,
@@ -259,7 +283,8 @@ impl RevocationTable {
         Ok(())
     }
 
-    /// Whether an entry of `code` in force at `now` already does all `r` would.
+    /// Whether an entry of `code` in force at `now` already does all `r` would. An entry
+    /// whose durable write is still under way does not count: it may yet be taken back.
     ///
     /// # Safety
     /// The slab lock is held and the list is consistent.
@@ -271,6 +296,7 @@ impl RevocationTable {
                 if !found
                     && code.is_none_or(|code| entry.source == code)
                     && !entry.is_over(now)
+                    && !entry.in_flight()
                     && entry.kind == r.kind.code()
                     && entry.value_len == r.value.len()
                 {
@@ -346,6 +372,7 @@ pub enum Change {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reservation {
     seq: u64,
+    source: Source,
 }
 
 /// What [`ShmRevocations::reserve`] did.
@@ -531,7 +558,7 @@ impl ShmRevocations {
             }
             table.writing = 1;
             let seq = table.seq.load(Ordering::Relaxed) + 1;
-            let pending = Some(Pending { mark: IN_FLIGHT });
+            let pending = Some(Pending { mark: IN_FLIGHT, reserved_at: now });
             // SAFETY: the lock is held.
             let pushed = unsafe { table.push(slab, room, source.code(), r, seq, pending) };
             if pushed.is_ok() {
@@ -539,17 +566,20 @@ impl ShmRevocations {
             }
             table.writing = 0;
             match pushed {
-                Ok(()) => Reserve::Reserved(Reservation { seq }),
+                Ok(()) => Reserve::Reserved(Reservation { seq, source }),
                 Err(ZoneFull) => Reserve::ZoneFull,
             }
         })
     }
 
-    /// The reserved revocation is durable: loads that start from now on read it from its
-    /// source, and those that started before keep the entry.
-    pub fn confirm(&self, reservation: Reservation) {
-        self.locked(|table, _, _| {
+    /// The reserved revocation `r` is durable in its source: loads that start from now on read
+    /// it from there, and those that started before keep the entry. An entry that is gone
+    /// (a dead worker's torn write emptied the table) is put back.
+    pub fn confirm(&self, reservation: Reservation, r: &Revocation, now: i64) {
+        let source = reservation.source;
+        self.locked(|table, slab, room| {
             let mark = table.reads.load(Ordering::SeqCst);
+            let mut found = false;
             let mut at = table.newest;
             // SAFETY: the lock is held; at most `len` live entries are walked, and the one
             // written is this table's.
@@ -558,10 +588,23 @@ impl ShmRevocations {
                     let Some(entry) = at.as_mut() else { break };
                     if entry.seq == reservation.seq && entry.bounds & PENDING != 0 {
                         entry.mark = mark;
+                        found = true;
                     }
                     at = entry.next;
                 }
             }
+            if found || r.is_over(now) {
+                return;
+            }
+            table.writing = 1;
+            let seq = table.seq.load(Ordering::Relaxed) + 1;
+            let pending = Some(Pending { mark, reserved_at: now });
+            // SAFETY: the lock is held. Out of room, the line is in the source all the same:
+            // the next load puts it in force (or marks the zone incomplete).
+            if unsafe { table.push(slab, room, source.code(), r, seq, pending) }.is_ok() {
+                table.seq.store(seq, Ordering::Release);
+            }
+            table.writing = 0;
         });
     }
 
@@ -607,7 +650,11 @@ impl ShmRevocations {
             if file.is_some_and(|index| table.loaded[index] == version) {
                 return Ok(Change::AlreadyLoaded);
             }
-            if ticket != 0 && ticket < table.loaded_ticket[slot] {
+            // A load read before the one in the zone is older; one of unknown age (ticket 0,
+            // what the master read before the zone existed) is only for an empty slot.
+            let loaded_before = table.loaded_ticket[slot] != 0
+                || file.is_some_and(|index| table.loaded[index] != 0);
+            if (ticket == 0 && loaded_before) || ticket < table.loaded_ticket[slot] {
                 return Ok(Change::Stale);
             }
             table.writing = 1;
@@ -615,8 +662,7 @@ impl ShmRevocations {
             // SAFETY: the lock is held.
             unsafe {
                 table.remove_where(slab, |entry| {
-                    let missed = entry.bounds & PENDING != 0 && ticket <= entry.mark;
-                    entry.source == code && !missed
+                    entry.source == code && !entry.survives_load(ticket, now)
                 })
             };
             let seq = table.seq.load(Ordering::Relaxed) + 1;

@@ -13,6 +13,9 @@ pub const TOKEN_CACHE_ZONE_SHARE: usize = 2;
 /// Replay records take at most 1/this of the zone: a full replay share refuses replay-protected
 /// requests (503) and never stops a revocation from being enforced.
 pub const REPLAY_ZONE_SHARE: usize = 4;
+/// One client's replay records (its issuer and `client_id`, else `sub`) stop at 1/this of the
+/// replay share: its replay-protected requests get 503, and no one else's.
+pub const REPLAY_CLIENT_SHARE: usize = 16;
 /// Revocations made at the revocation endpoint stop at 1/this of the zone (with the file's and
 /// Redis's, which are loaded whatever they take).
 pub const REVOCATION_ZONE_SHARE: usize = 4;

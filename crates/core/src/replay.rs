@@ -25,8 +25,19 @@ pub enum FirstUse {
 /// Remembers used tokens until they expire.
 pub trait ReplayStore {
     /// Records `key` until `until` unless it is recorded already (an unexpired record is
-    /// never dropped to make room).
-    fn first_use(&self, key: &[u8], until: i64, now: i64) -> FirstUse;
+    /// never dropped to make room). `client` ([`replay_client`]) is whose share of the store
+    /// the record counts against, where the store has shares.
+    fn first_use(&self, key: &[u8], client: u64, until: i64, now: i64) -> FirstUse;
+}
+
+/// Whose share of a replay store a token's record counts against: its issuer with its
+/// `client_id` (RFC 9068 §2.2), else its `sub`, as a content id (the same in every process).
+/// One client using token after token once each must run into its own share, not fill the
+/// store that every client's replay-protected requests need.
+pub fn replay_client(claims: &Claims) -> u64 {
+    let iss = claims.iss_bytes().unwrap_or_default();
+    let who = claims.client_id_bytes().or_else(|| claims.sub_bytes()).unwrap_or_default();
+    crate::fingerprint::content_id([b"replay client".as_slice(), iss, b"\0", who])
 }
 
 /// What a token is remembered by: its issuer and `jti` (two issuers may pick the same `jti`),
@@ -64,7 +75,7 @@ impl InMemoryReplay {
 }
 
 impl ReplayStore for InMemoryReplay {
-    fn first_use(&self, key: &[u8], until: i64, now: i64) -> FirstUse {
+    fn first_use(&self, key: &[u8], _client: u64, until: i64, now: i64) -> FirstUse {
         let mut seen = self.seen.borrow_mut();
         if seen.get(key).is_some_and(|&end| end >= now) {
             return FirstUse::Replayed;
@@ -93,9 +104,9 @@ mod tests {
     #[test]
     fn the_reference_store_never_evicts_a_live_record() {
         let store = InMemoryReplay::new(1);
-        assert_eq!(store.first_use(b"a", 10, 0), FirstUse::First);
-        assert_eq!(store.first_use(b"a", 10, 5), FirstUse::Replayed);
-        assert_eq!(store.first_use(b"b", 10, 5), FirstUse::Unavailable);
-        assert_eq!(store.first_use(b"b", 20, 11), FirstUse::First, "a's record ended");
+        assert_eq!(store.first_use(b"a", 0, 10, 0), FirstUse::First);
+        assert_eq!(store.first_use(b"a", 0, 10, 5), FirstUse::Replayed);
+        assert_eq!(store.first_use(b"b", 0, 10, 5), FirstUse::Unavailable);
+        assert_eq!(store.first_use(b"b", 0, 20, 11), FirstUse::First, "a's record ended");
     }
 }

@@ -13,7 +13,7 @@ use crate::jose::claims::Claims;
 use crate::metrics::Clock;
 use crate::policy::Policy;
 use crate::reject::Rejection;
-use crate::replay::{replay_key, FirstUse, ReplayStore};
+use crate::replay::{replay_client, replay_key, FirstUse, ReplayStore};
 use crate::revocation::RevocationSet;
 use crate::verifier::{VerifiedToken, Verifier};
 
@@ -393,7 +393,8 @@ impl AccessRules {
             return Err(Rejection::BadClaims);
         };
         let store = live.replay.ok_or(Rejection::Unavailable)?;
-        match store.first_use(&key, exp.saturating_add(self.policy.leeway), now) {
+        let client = replay_client(claims);
+        match store.first_use(&key, client, exp.saturating_add(self.policy.leeway), now) {
             FirstUse::First => Ok(()),
             FirstUse::Replayed => Err(Rejection::Replayed),
             FirstUse::Unavailable => Err(Rejection::Unavailable),

@@ -38,9 +38,11 @@ pub enum VerifierError {
     UnusableKey(&'static str, String),
 }
 
-/// A token without `kid` is tried against at most this many keys of its algorithm: with more,
-/// it is refused unchecked (a forged `kid`-less token must not cost a worker one signature
-/// check per published key).
+/// Keys a token's `kid` does not name (keys without a `kid` for a token with one; every key
+/// for a token without) are tried only while they number at most this many for the token's
+/// algorithm: with more, they are not tried, and a token with nothing else to try is refused
+/// unchecked (a forged token must not cost a worker one signature check per published key,
+/// whatever `kid` it carries). Keys whose `kid` equals the token's are always tried.
 pub const MAX_KIDLESS_CANDIDATES: usize = 4;
 
 /// One configured key made ready, at config time, for one algorithm it may verify.
@@ -158,18 +160,21 @@ impl Verifier {
         }
         let kid = jws.header.kid.as_deref();
         // Each configured key appears at most once per algorithm: at most one check per key.
+        let named = |key: &&PreparedKey| kid.is_some() && key.kid.as_deref() == kid;
         let candidates = || {
             self.keys.iter().filter(|key| key.alg == alg && kid_matches(key.kid.as_deref(), kid))
         };
-        match candidates().take(MAX_KIDLESS_CANDIDATES + 1).count() {
-            0 => return Err(Rejection::NoMatchingKey),
-            count if kid.is_none() && count > MAX_KIDLESS_CANDIDATES => {
-                return Err(Rejection::BadHeader)
-            }
-            _ => {}
+        let unnamed = candidates().filter(|key| !named(key)).take(MAX_KIDLESS_CANDIDATES + 1);
+        let try_unnamed = unnamed.count() <= MAX_KIDLESS_CANDIDATES;
+        let mut tried = candidates().filter(|key| try_unnamed || named(key)).peekable();
+        if tried.peek().is_none() {
+            return Err(match candidates().next() {
+                None => Rejection::NoMatchingKey,
+                // Keys that could verify it, too many to try unnamed.
+                Some(_) => Rejection::BadHeader,
+            });
         }
-        let Some(key) = candidates().find(|key| key.verifies(jws.signing_input, &jws.signature))
-        else {
+        let Some(key) = tried.find(|key| key.verifies(jws.signing_input, &jws.signature)) else {
             return Err(Rejection::BadSignature);
         };
         let payload = b64::decode(jws.payload_segment).ok_or(Rejection::Malformed)?;
@@ -364,6 +369,25 @@ mod tests {
         assert_eq!((outcome, checked.len()), (Err(Rejection::BadHeader), 0), "refused unchecked");
         let with_kid = mint(Algorithm::ES256, Some("k3"), "{}", &last);
         assert_eq!(verify(&many, &with_kid), (Ok(()), vec![("k3".into(), Algorithm::ES256)]));
+    }
+
+    #[test]
+    fn a_made_up_kid_does_not_make_keys_without_kid_all_candidates() {
+        // Keys without a kid match any token kid: a token naming a kid nobody has must not be
+        // checked against more than a few of them either.
+        let secrets: Vec<&'static [u8]> =
+            (0..=MAX_KIDLESS_CANDIDATES as u8).map(|b| &*Vec::leak(vec![b + 20; 32])).collect();
+        let keys: Vec<VerifyKey> = secrets
+            .iter()
+            .map(|s| parse_key_file(s, Some(KeyFormat::Secret)).expect("secret").keys.remove(0))
+            .collect();
+        let many = Verifier::new(keys.clone(), None).expect("many");
+        let few = Verifier::new(keys[..MAX_KIDLESS_CANDIDATES].to_vec(), None).expect("few");
+        let token = mint(Algorithm::HS256, Some("made-up"), "{}", &Signer::Hmac(secrets[1]));
+        let (outcome, checked) = verify(&many, &token);
+        assert_eq!((outcome, checked.len()), (Err(Rejection::BadHeader), 0), "refused unchecked");
+        let (outcome, checked) = verify(&few, &token);
+        assert_eq!((outcome, checked.len()), (Ok(()), 2), "a few are tried, in order");
     }
 
     #[test]

@@ -104,6 +104,11 @@ impl<T: Contents> Watched<T> {
         self.loaded.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Whether the last refresh failed (the contents in force are an older version's).
+    pub fn failing(&self) -> bool {
+        self.lock().failure.is_some()
+    }
+
     /// The contents in force; a request holds them for its whole decision.
     pub fn current(&self) -> Arc<T> {
         Arc::clone(&self.lock().contents)

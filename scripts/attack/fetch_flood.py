@@ -20,13 +20,14 @@ import os
 import re
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+
+import loopback
 
 NGINX, MODULE, FIXTURES, WORK = (os.path.abspath(a) for a in sys.argv[1:5])
 CLIENTS = 40
@@ -36,13 +37,7 @@ WORKERS = 2
 REFRESH = 2
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-PORT, IDP_PORT = free_port(), free_port()
+PORT, IDP_PORT = loopback.free_port(), loopback.free_port()
 with open(f"{FIXTURES}/keys/rsa/jwks.json", "rb") as f:
     JWKS = f.read()
 with open(f"{FIXTURES}/env.sh") as f:
@@ -72,7 +67,7 @@ class SlowProvider(http.server.BaseHTTPRequestHandler):
 
 CONF = f"""
 load_module {MODULE};
-{"user root;" if os.geteuid() == 0 else ""}
+{loopback.user_line()}
 worker_processes {WORKERS};
 error_log {WORK}/logs/error.log info;
 pid {WORK}/logs/nginx.pid;
@@ -131,22 +126,11 @@ def quitter():
 
 
 def main():
-    for sub in ("logs", "tmp", "html/api"):
-        os.makedirs(f"{WORK}/{sub}", exist_ok=True)
-    with open(f"{WORK}/html/api/x", "w") as f:
-        f.write("ok\n")
-    with open(f"{WORK}/nginx.conf", "w") as f:
-        f.write(CONF)
+    loopback.prepare(WORK, CONF)
     provider = http.server.ThreadingHTTPServer(("127.0.0.1", IDP_PORT), SlowProvider)
     threading.Thread(target=provider.serve_forever, daemon=True).start()
-    subprocess.run([NGINX, "-p", WORK, "-c", f"{WORK}/nginx.conf"], check=True)
+    loopback.start(NGINX, WORK, PORT)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         # Every worker fetches the set once (reuseport spreads connections over them).
         warm = [status(VALID) for _ in range(8)]
         time.sleep(REFRESH + 0.5)
@@ -161,7 +145,7 @@ def main():
         during = len(fetches) - before
         after = status(VALID)
     finally:
-        subprocess.run([NGINX, "-p", WORK, "-c", f"{WORK}/nginx.conf", "-s", "stop"])
+        loopback.stop(NGINX, WORK)
         provider.shutdown()
     with open(f"{WORK}/logs/error.log") as f:
         log = f.read()

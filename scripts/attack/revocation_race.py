@@ -22,15 +22,16 @@ Standard library only. Usage: revocation_race.py NGINX MODULE FIXTURES WORKDIR [
 import base64
 import fcntl
 import http.client
-import signal
 import os
 import random
-import socket
+import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+
+import loopback
 
 NGINX, MODULE, FIXTURES, WORK = (os.path.abspath(a) for a in sys.argv[1:5])
 SECONDS = float(sys.argv[5]) if len(sys.argv) > 5 else 15.0
@@ -41,16 +42,10 @@ CLIENTS = {
 RECENT = 0.6
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-PORT = free_port()
+PORT = loopback.free_port()
 CONF = f"""
 load_module {MODULE};
-{"user root;" if os.geteuid() == 0 else ""}
+{loopback.user_line()}
 worker_processes 2;
 error_log {WORK}/logs/error.log info;
 pid {WORK}/logs/nginx.pid;
@@ -212,23 +207,11 @@ def second_revocation_waits_for_the_first():
 
 
 def main():
-    os.makedirs(f"{WORK}/logs", exist_ok=True)
-    os.makedirs(f"{WORK}/tmp", exist_ok=True)
-    os.makedirs(f"{WORK}/html/api", exist_ok=True)
-    with open(f"{WORK}/html/api/x", "w") as f:
-        f.write("ok\n")
+    loopback.prepare(WORK, CONF)
     with open(f"{WORK}/revoked.txt", "w") as f:
         f.write("# revocation_race.py\n")
-    with open(f"{WORK}/nginx.conf", "w") as f:
-        f.write(CONF)
-    subprocess.run([NGINX, "-p", WORK, "-c", f"{WORK}/nginx.conf"], check=True)
+    loopback.start(NGINX, WORK, PORT)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.05)
         threads = [threading.Thread(target=revoker, args=(c,)) for c in CLIENTS]
         threads += [threading.Thread(target=prober) for _ in range(2)]
         for t in threads:
@@ -240,7 +223,7 @@ def main():
         respawn_ok = respawn_keeps_revocations()
         in_flight_ok = second_revocation_waits_for_the_first()
     finally:
-        subprocess.run([NGINX, "-p", WORK, "-c", f"{WORK}/nginx.conf", "-s", "stop"])
+        loopback.stop(NGINX, WORK)
     print(
         f"revocation race: {counts['revoked']} tokens revoked in {SECONDS:.0f} s, "
         f"{counts['probes']} probes within {RECENT * 1000:.0f} ms of a revocation, "

@@ -5,8 +5,8 @@
 //! can still report a malformed request before a failed authentication.
 
 use super::form::{basic_credentials, is_form_content_type, names_credentials, Form, FormError};
-use super::grant::{ErrorCode, Refusal, TokenRequest};
 use super::registry::{Client, ClientRegistry};
+use super::request::{ErrorCode, Refusal, TokenRequest};
 
 /// What `client_id` in the body of a request authenticated with HTTP Basic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

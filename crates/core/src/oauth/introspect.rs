@@ -8,8 +8,8 @@
 use serde_json::{Map, Value};
 
 use super::client_auth::Presented;
-use super::grant::{ErrorCode, Refusal, TokenRequest};
 use super::registry::ClientRegistry;
+use super::request::{ErrorCode, Refusal, TokenRequest};
 use crate::jose::claims::Claims;
 
 /// The answer for every token that is not active, with nothing more (RFC 7662 §2.2: "the

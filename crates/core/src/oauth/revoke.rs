@@ -12,8 +12,8 @@
 //! - `kid`: permanent.
 
 use super::client_auth::{BodyClientId, Presented};
-use super::grant::{ErrorCode, Refusal, TokenRequest};
 use super::registry::{Client, ClientRegistry};
+use super::request::{ErrorCode, Refusal, TokenRequest};
 use crate::jose::claims::Claims;
 use crate::revocation::{writable_by, writable_value, Revocation, RevocationKind};
 

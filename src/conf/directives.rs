@@ -141,7 +141,7 @@ fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> 
     for warning in &loaded.warnings {
         ngx_conf_log_error!(NGX_LOG_WARN, d.cf, "{} \"{name}\": {warning}", d.name);
     }
-    if loaded.holds_secret && secret_is_exposed(&path) {
+    if loaded.holds_secret && credentialflow_core::file_access::secret_exposed(&path) {
         ngx_conf_log_error!(
             NGX_LOG_WARN,
             d.cf,
@@ -154,17 +154,6 @@ fn jwt_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> 
     }
     conf.keys.get_or_insert_with(Vec::new).extend(loaded.keys);
     Ok(())
-}
-
-#[cfg(unix)]
-fn secret_is_exposed(path: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
-}
-
-#[cfg(not(unix))]
-fn secret_is_exposed(_path: &std::path::Path) -> bool {
-    false
 }
 
 fn algorithms(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), DirectiveError> {

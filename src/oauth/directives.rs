@@ -54,7 +54,7 @@ pub fn signing_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Directiv
     let bytes = std::fs::read(&path).map_err(|e| fail(d.cannot_read(name, &path, &e)))?;
     let key =
         IssuerKey::from_pem(&bytes, alg, kid, publish_only).map_err(|e| fail(e.to_string()))?;
-    if is_exposed(&path) {
+    if credentialflow_core::file_access::secret_exposed(&path) {
         ngx_conf_log_error!(
             NGX_LOG_WARN,
             d.cf,
@@ -68,17 +68,6 @@ pub fn signing_key(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Directiv
     }
     conf.oauth.pending_keys.push(key);
     Ok(())
-}
-
-#[cfg(unix)]
-fn is_exposed(path: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_exposed(_path: &std::path::Path) -> bool {
-    false
 }
 
 /// `credentialflow_oauth_issuer url;`

@@ -11,6 +11,14 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// Whether a file holding a secret (a private key, an HMAC secret) may be read by its group or
+/// by others, judged from its own mode bits: a reason to warn at configuration time.
+#[cfg(unix)]
+pub fn secret_exposed(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).is_ok_and(|meta| meta.permissions().mode() & 0o077 != 0)
+}
+
 /// Read permission in a class's three mode bits.
 const READ: u32 = 0o4;
 /// Write permission in a class's three mode bits.

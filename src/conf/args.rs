@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ngx::ffi::{ngx_conf_t, ngx_parse_size, ngx_parse_time, ngx_str_t, NGX_ERROR};
+use ngx::http::HttpModuleLocationConf;
 
 /// Why a directive is refused.
 pub enum DirectiveError {
@@ -83,6 +84,28 @@ impl<'a> Directive<'a> {
             "off" => Ok(false),
             other => Err(self.invalid(other, "it must be \"on\" or \"off\"")),
         }
+    }
+
+    /// Makes `handler` the content handler of the location this directive is in, and returns
+    /// that location's core configuration; a location that already has one (`proxy_pass`,
+    /// `return` aside: those run in other phases or are refused by nginx itself) is an error.
+    pub fn claim_content_handler(
+        &self,
+        handler: ngx::ffi::ngx_http_handler_pt,
+    ) -> Result<&'a mut ngx::ffi::ngx_http_core_loc_conf_t, DirectiveError> {
+        // SAFETY: cf is the configuration being read, inside a location; the location's core
+        // configuration lives in the configuration pool for the whole configuration.
+        let cf: &'a ngx_conf_t = unsafe { &*self.cf };
+        let clcf = ngx::http::NgxHttpCoreModule::location_conf_mut(cf)
+            .ok_or_else(|| format!("\"{}\" directive outside a location", self.name))?;
+        if clcf.handler.is_some() {
+            return Err(DirectiveError::Invalid(format!(
+                "\"{}\": the location already has a content handler",
+                self.name
+            )));
+        }
+        clcf.handler = handler;
+        Ok(clcf)
     }
 
     /// An "invalid value" error.

@@ -1,7 +1,7 @@
 //! `credentialflow_metrics` and `credentialflow_metrics_label`.
 
 use credentialflow_core::metrics::{is_valid_label, MAX_LABEL_LEN};
-use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+use ngx::http::HttpModuleMainConf;
 
 use crate::conf::args::{Directive, DirectiveError};
 use crate::conf::LocConf;
@@ -10,17 +10,9 @@ use crate::Module;
 /// `credentialflow_metrics;`: this location answers the Prometheus scrape; the zone (and its
 /// metrics table) is then created even where no location checks tokens.
 pub fn metrics(d: &Directive<'_>, _conf: &mut LocConf) -> Result<(), DirectiveError> {
-    // SAFETY: cf is the configuration being read, inside a location.
+    d.claim_content_handler(Some(super::endpoint::handler))?;
+    // SAFETY: cf is the configuration being read.
     let cf = unsafe { &*d.cf };
-    let clcf = NgxHttpCoreModule::location_conf_mut(cf)
-        .ok_or_else(|| format!("\"{}\" directive outside a location", d.name))?;
-    if clcf.handler.is_some() {
-        return Err(DirectiveError::Invalid(format!(
-            "\"{}\": the location already has a content handler",
-            d.name
-        )));
-    }
-    clcf.handler = Some(super::endpoint::handler);
     let main = Module::main_conf_mut(cf)
         .ok_or_else(|| format!("\"{}\" directive outside http", d.name))?;
     main.metrics.enable();

@@ -136,17 +136,7 @@ pub fn resource_metadata(d: &Directive<'_>, conf: &mut LocConf) -> Result<(), Di
     let scopes: Vec<&str> = scopes.split(' ').filter(|s| !s.is_empty()).collect();
     let metadata = ResourceMetadata::new(resource, &servers, &scopes)
         .map_err(|e| DirectiveError::Invalid(format!("{}: {e}", d.name)))?;
-    // SAFETY: cf is the configuration being read, inside a location.
-    let cf = unsafe { &*d.cf };
-    let clcf = NgxHttpCoreModule::location_conf_mut(cf)
-        .ok_or_else(|| format!("\"{}\" directive outside a location", d.name))?;
-    if clcf.handler.is_some() {
-        return Err(DirectiveError::Invalid(format!(
-            "\"{}\": the location already has a content handler",
-            d.name
-        )));
-    }
-    clcf.handler = Some(super::documents::resource_handler);
+    d.claim_content_handler(Some(super::documents::resource_handler))?;
     conf.oauth.resource_document = Some(metadata.document().into());
     Ok(())
 }
@@ -211,17 +201,9 @@ fn endpoint(
     if conf.oauth.endpoint.is_some() {
         return Err(DirectiveError::Duplicate);
     }
-    // SAFETY: cf is the configuration being read, inside a location.
+    let clcf = d.claim_content_handler(handler)?;
+    // SAFETY: cf is the configuration being read, inside a server.
     let cf = unsafe { &*d.cf };
-    let clcf = NgxHttpCoreModule::location_conf_mut(cf)
-        .ok_or_else(|| format!("\"{}\" directive outside a location", d.name))?;
-    if clcf.handler.is_some() {
-        return Err(DirectiveError::Invalid(format!(
-            "\"{}\": the location already has a content handler",
-            d.name
-        )));
-    }
-    clcf.handler = handler;
     let path = (clcf.exact_match() != 0)
         .then(|| String::from_utf8_lossy(clcf.name.as_bytes()).into_owned());
     conf.oauth.endpoint = Some(kind);

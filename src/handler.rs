@@ -79,8 +79,7 @@ fn check(r: &mut Request) -> Status {
                 // interval, and once per request whatever the sets fetched meanwhile), then
                 // decide again with it.
                 let unknown_key = ctx.is_some_and(|ctx| {
-                    let lacking = [Rejection::NoMatchingKey, Rejection::AlgorithmNotAllowed];
-                    ctx.verdict.as_ref().err().is_some_and(|rejection| lacking.contains(rejection))
+                    ctx.verdict.as_ref().err().is_some_and(|r| r.asks_for_other_keys())
                         && !ctx.refetched.replace(true)
                 });
                 match unknown_key.then(|| remote_keys::for_unknown_key(r, source)).flatten() {

@@ -461,11 +461,8 @@ impl LocConf {
         let replay_protection = self.replay_protection.unwrap_or(false);
         let mut required_claims =
             self.required_claims.clone().unwrap_or(default_policy.required_claims);
-        // A token is remembered by its `jti` until its `exp`: replay protection needs both.
-        for needed in ["jti", "exp"].into_iter().filter(|_| replay_protection) {
-            if !required_claims.iter().any(|name| &**name == needed) {
-                required_claims.push(needed.into());
-            }
+        if replay_protection {
+            required_claims = credentialflow_core::replay::with_required_claims(required_claims);
         }
         let policy = Policy {
             issuers: self.issuers.clone().unwrap_or_default(),

@@ -80,6 +80,13 @@ impl ChallengeError {
 }
 
 impl Rejection {
+    /// Whether a set of keys fetched from an identity provider may lack what the token needs
+    /// (a key with its `kid`, or of its type), so that fetching the set again may change the
+    /// answer: the refusals that ask for a refetch (`credentialflow_jwt_key_request`).
+    pub fn asks_for_other_keys(self) -> bool {
+        matches!(self, Rejection::NoMatchingKey | Rejection::AlgorithmNotAllowed)
+    }
+
     /// Every rejection, for tests and for anything that must list them all (metrics).
     pub const ALL: [Rejection; 22] = [
         Rejection::Missing,

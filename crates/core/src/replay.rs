@@ -40,6 +40,20 @@ pub fn replay_client(claims: &Claims) -> u64 {
     crate::fingerprint::content_id([b"replay client".as_slice(), iss, b"\0", who])
 }
 
+/// The claims a token needs at a location with replay protection: a `jti` to be remembered
+/// by, and an `exp` to be remembered until.
+pub const REQUIRED_CLAIMS: [&str; 2] = ["jti", "exp"];
+
+/// `required` with [`REQUIRED_CLAIMS`] added where missing (a location with replay protection).
+pub fn with_required_claims(mut required: Vec<Box<str>>) -> Vec<Box<str>> {
+    for needed in REQUIRED_CLAIMS {
+        if !required.iter().any(|name| &**name == needed) {
+            required.push(needed.into());
+        }
+    }
+    required
+}
+
 /// What a token is remembered by: its issuer and `jti` (two issuers may pick the same `jti`),
 /// `None` without a `jti`.
 pub fn replay_key(claims: &Claims) -> Option<Vec<u8>> {

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use credentialflow_core::api_key::CredentialKind;
+use credentialflow_core::api_key::{presented, CredentialKind, Presented};
 use credentialflow_core::credential::{same_header_name, CredentialHeader};
 use credentialflow_core::metrics::Clock;
 use credentialflow_core::{Accepted, Live, Rejection, Verifier};
@@ -164,62 +164,61 @@ fn decide_now(r: &Request, location: &ProtectedLocation, keys: Option<&Verifier>
         .filter(|main| main.redis.is_some())
         .map(|_| crate::redis::replay::Deferred::default());
     let found = find_token(r, location);
-    let key =
-        location.api_keys.as_ref().map(|keys| (keys, credential(r, &location.api_key_header)));
-    let presented = |found: &Result<&[u8], Rejection>| found != &Err(Rejection::Missing);
-    let mut kind = match location.accept.jwt {
-        true => CredentialKind::Jwt,
-        false => CredentialKind::ApiKey,
-    };
-    let (raw, cache_hit, shared_hit, verdict) = match (found, key) {
-        // Both kinds where both are taken: which one counts would be a guess.
-        (found, Some((_, key))) if presented(&found) && presented(&key) => {
-            (&[][..], None, false, Err(Rejection::AmbiguousCredential))
-        }
-        (_, Some((keys, key))) if presented(&key) => {
-            kind = CredentialKind::ApiKey;
-            match key {
-                Ok(raw) => (raw, None, false, decide_api_key(r, location, keys, raw)),
-                Err(rejection) => (&[][..], None, false, Err(rejection)),
+    let key = location.api_keys.as_ref().map(|_| credential(r, &location.api_key_header));
+    let max_size = location.rules.max_token_size;
+    let mut kind = if location.accept.jwt { CredentialKind::Jwt } else { CredentialKind::ApiKey };
+    let (raw, cache_hit, shared_hit, verdict) =
+        match presented(location.accept, found, key, max_size) {
+            Presented::Refused(refused_as, rejection, raw) => {
+                kind = refused_as;
+                (raw, None, false, Err(rejection))
             }
-        }
-        (Err(rejection), _) => (&[][..], None, false, Err(rejection)),
-        (Ok(raw), _) => {
-            let main = Module::main_conf(r.as_ref());
-            let zone = main.and_then(|main| main.zone);
-            // Verifications are timed only where metrics are kept.
-            let clock =
-                main.and_then(|main| main.metrics.table()).map(|_| &Monotonic as &dyn Clock);
-            let decision = worker_state::with(zone, |cache, live| {
-                let live = match &deferred {
-                    Some(deferred) => Live { replay: Some(deferred), clock, ..live },
-                    None => Live { clock, ..live },
+            Presented::ApiKey(raw) => {
+                kind = CredentialKind::ApiKey;
+                let decided = match &location.api_keys {
+                    Some(keys) => decide_api_key(r, location, keys, raw),
+                    None => Err(Rejection::Missing),
                 };
-                let evicted = cache.evictions();
-                let decision = match keys {
-                    Some(verifier) => location.rules.decide_with(verifier, raw, cache, live, now()),
-                    None => location.rules.decide(raw, cache, live, now()),
-                };
-                (decision, cache.evictions().wrapping_sub(evicted), cache.len())
-            });
-            match decision {
-                Ok((decision, evicted, entries)) => {
-                    if let Some(main) = main {
-                        crate::metrics::lookup(
-                            main,
-                            decision.cache_hit,
-                            decision.shared_hit,
-                            decision.verify_nanos,
-                            evicted,
-                            entries,
-                        );
+                (raw, None, false, decided)
+            }
+            Presented::Jwt(raw) => {
+                let main = Module::main_conf(r.as_ref());
+                let zone = main.and_then(|main| main.zone);
+                // Verifications are timed only where metrics are kept.
+                let clock =
+                    main.and_then(|main| main.metrics.table()).map(|_| &Monotonic as &dyn Clock);
+                let decision = worker_state::with(zone, |cache, live| {
+                    let live = match &deferred {
+                        Some(deferred) => Live { replay: Some(deferred), clock, ..live },
+                        None => Live { clock, ..live },
+                    };
+                    let evicted = cache.evictions();
+                    let decision = match keys {
+                        Some(verifier) => {
+                            location.rules.decide_with(verifier, raw, cache, live, now())
+                        }
+                        None => location.rules.decide(raw, cache, live, now()),
+                    };
+                    (decision, cache.evictions().wrapping_sub(evicted), cache.len())
+                });
+                match decision {
+                    Ok((decision, evicted, entries)) => {
+                        if let Some(main) = main {
+                            crate::metrics::lookup(
+                                main,
+                                decision.cache_hit,
+                                decision.shared_hit,
+                                decision.verify_nanos,
+                                evicted,
+                                entries,
+                            );
+                        }
+                        (raw, Some(decision.cache_hit), decision.shared_hit, decision.verdict)
                     }
-                    (raw, Some(decision.cache_hit), decision.shared_hit, decision.verdict)
+                    Err(unavailable) => (raw, None, false, Err(unavailable)),
                 }
-                Err(unavailable) => (raw, None, false, Err(unavailable)),
             }
-        }
-    };
+        };
     let raw = as_ngx_str(raw);
     let replay_pending = deferred.and_then(|d| d.take()).filter(|_| verdict.is_ok());
     RequestCtx {
@@ -247,9 +246,6 @@ fn decide_api_key(
     keys: &credentialflow_core::api_key::registry::ApiKeySource,
     raw: &[u8],
 ) -> Result<Accepted, Rejection> {
-    if raw.len() > location.rules.max_token_size {
-        return Err(Rejection::TooLarge);
-    }
     let registry = keys.current();
     let token = registry.check(raw)?.clone();
     let zone = Module::main_conf(r.as_ref()).and_then(|main| main.zone);

@@ -13,6 +13,7 @@
 pub mod registry;
 
 use crate::jose::b64;
+use crate::reject::Rejection;
 
 /// What every key starts with, so that secret scanners can find a leaked one.
 pub const PREFIX: &str = "cfk_";
@@ -147,6 +148,48 @@ pub fn key_id(key: &[u8]) -> Result<&str, FormatError> {
     Ok(id)
 }
 
+/// What a request presented, as a location that takes `accept` reads it: the JWT found in its
+/// token header (`Err(Missing)` when there is none) and, where API keys are taken, the key
+/// found in the key header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presented<'a> {
+    /// A token to verify.
+    Jwt(&'a [u8]),
+    /// An API key to look up.
+    ApiKey(&'a [u8]),
+    /// Refused before any verification, as this kind of credential; the credential's bytes
+    /// when one was read (a key too large), for the audit trail's fingerprint.
+    Refused(CredentialKind, Rejection, &'a [u8]),
+}
+
+/// Which credential counts: both kinds where both are taken is ambiguous (refused: which one
+/// counts would be a guess); an API key, where keys are taken and one was sent; else the
+/// token, or why there is none. A key longer than `max_size` is refused as too large, as a
+/// token is.
+pub fn presented<'a>(
+    accept: Accept,
+    jwt: Result<&'a [u8], Rejection>,
+    key: Option<Result<&'a [u8], Rejection>>,
+    max_size: usize,
+) -> Presented<'a> {
+    let sent = |found: &Result<&[u8], Rejection>| found != &Err(Rejection::Missing);
+    let kind = if accept.jwt { CredentialKind::Jwt } else { CredentialKind::ApiKey };
+    match (jwt, key) {
+        (jwt, Some(key)) if sent(&jwt) && sent(&key) => {
+            Presented::Refused(kind, Rejection::AmbiguousCredential, &[])
+        }
+        (_, Some(Ok(raw))) if raw.len() > max_size => {
+            Presented::Refused(CredentialKind::ApiKey, Rejection::TooLarge, raw)
+        }
+        (_, Some(Ok(raw))) => Presented::ApiKey(raw),
+        (_, Some(Err(rejection))) if rejection != Rejection::Missing => {
+            Presented::Refused(CredentialKind::ApiKey, rejection, &[])
+        }
+        (Err(rejection), _) => Presented::Refused(kind, rejection, &[]),
+        (Ok(raw), _) => Presented::Jwt(raw),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +226,25 @@ mod tests {
         assert_eq!(Accept::from_words(["api_key", "jwt"]), Ok(Accept { jwt: true, api_key: true }));
         assert_eq!(Accept::from_words(["basic"]), Err("basic"));
         assert_eq!(Accept::default(), Accept { jwt: true, api_key: false });
+    }
+
+    #[test]
+    fn which_credential_counts() {
+        use super::{presented, Accept, CredentialKind as Kind, Presented as P};
+        let both = Accept { jwt: true, api_key: true };
+        let keys = Accept { jwt: false, api_key: true };
+        let missing = Err(Rejection::Missing);
+        let ambiguous = P::Refused(Kind::Jwt, Rejection::AmbiguousCredential, b"");
+        assert_eq!(presented(both, Ok(b"t"), Some(Ok(b"k")), 8), ambiguous);
+        assert_eq!(presented(both, Ok(b"t"), Some(missing), 8), P::Jwt(b"t"));
+        assert_eq!(presented(both, missing, Some(Ok(b"k")), 8), P::ApiKey(b"k"));
+        let long = P::Refused(Kind::ApiKey, Rejection::TooLarge, b"too long");
+        assert_eq!(presented(keys, missing, Some(Ok(b"too long")), 4), long);
+        let bad = Err(Rejection::BadCredentialSyntax);
+        let refused = P::Refused(Kind::ApiKey, Rejection::BadCredentialSyntax, b"");
+        assert_eq!(presented(keys, missing, Some(bad), 8), refused);
+        let none = P::Refused(Kind::ApiKey, Rejection::Missing, b"");
+        assert_eq!(presented(keys, missing, Some(missing), 8), none);
+        assert_eq!(presented(Accept::default(), Ok(b"t"), None, 8), P::Jwt(b"t"));
     }
 }

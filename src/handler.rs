@@ -78,11 +78,17 @@ fn check(r: &mut Request) -> Status {
                 // A key the set does not have (or a key type it has none of): fetch the set again (at most once per refresh
                 // interval, and once per request whatever the sets fetched meanwhile), then
                 // decide again with it.
-                let unknown_key = ctx.is_some_and(|ctx| {
+                let lacking = ctx.filter(|ctx| {
                     ctx.verdict.as_ref().err().is_some_and(|r| r.asks_for_other_keys())
-                        && !ctx.refetched.replace(true)
                 });
-                match unknown_key.then(|| remote_keys::for_unknown_key(r, source)).flatten() {
+                let unknown_key = lacking.is_some_and(|ctx| !ctx.refetched.replace(true));
+                // Run again while the fetch it asked for is still under way (some nginx
+                // versions run a parked request's phases when its subrequest starts): wait on.
+                let again = lacking.is_some() && !unknown_key;
+                let waits = again.then(|| remote_keys::while_fetching(r, source)).flatten();
+                match waits.or_else(|| {
+                    unknown_key.then(|| remote_keys::for_unknown_key(r, source)).flatten()
+                }) {
                     Some(Keys::Suspended) => return Status::NGX_AGAIN,
                     Some(Keys::Failed) => return HTTPStatus::INTERNAL_SERVER_ERROR.into(),
                     _ => ctx,

@@ -118,6 +118,18 @@ pub enum Keys {
     Failed,
 }
 
+/// Parks `r` again if a fetch of `source` is under way (a request whose token asked for other
+/// keys, run again before the fetch it waits for ended); `None` when none is.
+pub fn while_fetching(r: &Request, source: &Arc<RemoteSource>) -> Option<Keys> {
+    if !with_state(source, |state| state.keys.fetching()) {
+        return None;
+    }
+    Some(match park(r, source) {
+        Some(()) => Keys::Suspended,
+        None => Keys::Failed,
+    })
+}
+
 /// The keys a request arriving now is decided with, fetching or waiting first if needed.
 pub fn for_request(r: &Request, source: &Arc<RemoteSource>) -> Keys {
     let need = with_state(source, |state| state.keys.need(now()));

@@ -125,29 +125,40 @@ pub fn stop() {
 
 /// Refreshes each watched file, logging what changed: `what` names the kind of file, `holds`
 /// its entries, `kept` what stays in force when it fails.
-fn refresh_all<T: Contents>(
-    log: *mut ngx_log_t,
-    files: &[Arc<Watched<T>>],
-    (what, holds, kept): (&str, &str, &str),
-) {
+fn refresh_all<T: Contents>(log: *mut ngx_log_t, files: &[Arc<Watched<T>>], names: Names<'_>) {
     for file in files {
-        let path = file.path().display();
-        match file.refresh() {
-            Refresh::Unchanged => {}
-            Refresh::Reloaded(count) => {
-                ngx_log_error!(
-                    NGX_LOG_NOTICE,
-                    log,
-                    "credentialflow: {what} \"{path}\" reloaded, {count} {holds}"
-                );
-            }
-            Refresh::Failed(error) => {
-                ngx_log_error!(
-                    NGX_LOG_ERR,
-                    log,
-                    "credentialflow: {what} \"{path}\": {error}; keeping the previous {kept}"
-                );
-            }
+        refresh_one(log, file, names);
+    }
+}
+
+/// How a kind of watched file is named in log lines: the file, its entries, what is kept.
+type Names<'a> = (&'a str, &'a str, &'a str);
+
+/// Refreshes one watched file and logs what changed; whether the contents in force are the
+/// file's current version (unchanged or just reloaded, not a failure's older one).
+fn refresh_one<T: Contents>(
+    log: *mut ngx_log_t,
+    file: &Watched<T>,
+    (what, holds, kept): Names<'_>,
+) -> bool {
+    let path = file.path().display();
+    match file.refresh() {
+        Refresh::Unchanged => !file.failing(),
+        Refresh::Reloaded(count) => {
+            ngx_log_error!(
+                NGX_LOG_NOTICE,
+                log,
+                "credentialflow: {what} \"{path}\" reloaded, {count} {holds}"
+            );
+            true
+        }
+        Refresh::Failed(error) => {
+            ngx_log_error!(
+                NGX_LOG_ERR,
+                log,
+                "credentialflow: {what} \"{path}\": {error}; keeping the previous {kept}"
+            );
+            false
         }
     }
 }
@@ -160,27 +171,7 @@ fn refresh_revocation_files(log: *mut ngx_log_t, files: &[Arc<RevocationSource>]
     let zone = ZONE.get();
     for (index, file) in files.iter().enumerate() {
         let ticket = worker_state::with_revocations(zone, |h| h.map_or(0, |h| h.ticket()));
-        let path = file.path().display();
-        let current = match file.refresh() {
-            Refresh::Unchanged => !file.failing(),
-            Refresh::Reloaded(count) => {
-                ngx_log_error!(
-                    NGX_LOG_NOTICE,
-                    log,
-                    "credentialflow: revocation file \"{path}\" reloaded, {count} entries"
-                );
-                true
-            }
-            Refresh::Failed(error) => {
-                ngx_log_error!(
-                    NGX_LOG_ERR,
-                    log,
-                    "credentialflow: revocation file \"{path}\": {error}; keeping the previous list"
-                );
-                false
-            }
-        };
-        if current {
+        if refresh_one(log, file, ("revocation file", "entries", "list")) {
             TICKETS.with_borrow_mut(|tickets| {
                 if tickets.len() <= index {
                     tickets.resize(index + 1, 0);

@@ -317,6 +317,21 @@ static COMPACTION_NOTE: Mutex<Option<String>> = Mutex::new(None);
 /// it has grown by a quarter, so the reads cost a constant share of the appends.
 static CHECKED_AT: Mutex<Vec<(PathBuf, u64)>> = Mutex::new(Vec::new());
 
+/// The length `path` had when last checked for compaction (0: never).
+fn checked_at(path: &Path) -> u64 {
+    let checked = CHECKED_AT.lock().unwrap_or_else(|p| p.into_inner());
+    checked.iter().find(|(p, _)| p == path).map_or(0, |(_, at)| *at)
+}
+
+/// Records that `path` was checked for compaction at `len` bytes.
+fn record_checked(path: &Path, len: u64) {
+    let mut checked = CHECKED_AT.lock().unwrap_or_else(|p| p.into_inner());
+    match checked.iter_mut().find(|(p, _)| p == path) {
+        Some((_, at)) => *at = len,
+        None => checked.push((path.to_path_buf(), len)),
+    }
+}
+
 /// Drops the lines of ended revocations from the file (`file`, locked, is what `path`
 /// names) when `credentialflow_core::revocation::compact` says it is worth it: the kept
 /// lines go to a new file beside it, which is renamed over it, so a reader sees the old file
@@ -324,20 +339,11 @@ static CHECKED_AT: Mutex<Vec<(PathBuf, u64)>> = Mutex::new(Vec::new());
 /// otherwise the file keeps its ended lines (loading skips them) and this is logged once.
 fn compact_locked(path: &Path, file: &std::fs::File) {
     let Ok(len) = file.metadata().map(|m| m.len()) else { return };
-    {
-        let mut checked = CHECKED_AT.lock().unwrap_or_else(|p| p.into_inner());
-        let at = match checked.iter_mut().find(|(p, _)| p == path) {
-            Some((_, at)) => at,
-            None => {
-                checked.push((path.to_path_buf(), 0));
-                &mut checked.last_mut().expect("just pushed").1
-            }
-        };
-        if *at != 0 && len < at.saturating_add(*at / 4) {
-            return;
-        }
-        *at = len;
+    let at = checked_at(path);
+    if at != 0 && len < at.saturating_add(at / 4) {
+        return;
     }
+    record_checked(path, len);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -350,10 +356,7 @@ fn compact_locked(path: &Path, file: &std::fs::File) {
     let Some(kept) = compact::compacted(&text, now) else { return };
     let note = match rewrite(path, file, &kept) {
         Ok(()) => {
-            let mut checked = CHECKED_AT.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((_, at)) = checked.iter_mut().find(|(p, _)| p == path) {
-                *at = kept.len() as u64;
-            }
+            record_checked(path, kept.len() as u64);
             format!(
                 "revocation file \"{}\" compacted: ended revocations removed, {} of {} bytes kept",
                 path.display(),

@@ -6,7 +6,6 @@
 
 use credentialflow_core::jose::header::HeaderMemo;
 use credentialflow_core::oauth::revoke::{self, Target, REVOKED};
-use credentialflow_core::revocation::budget::Admission;
 use ngx::ffi::{
     ngx_http_request_t, ngx_int_t, ngx_uint_t, NGX_HTTP_OK, NGX_LOG_ALERT, NGX_LOG_WARN,
 };
@@ -92,10 +91,8 @@ fn answer(r: &mut Request) -> Outcome {
         None => None,
         Some(Reserve::Reserved(reservation)) => Some(reservation),
         // RFC 7009 §2.2: revoking a revoked token changes nothing; nothing is written.
-        Some(Reserve::Not(Admission::AlreadyInForce | Admission::Admitted)) => {
-            return Outcome::Answered(revoked(r))
-        }
-        Some(Reserve::Not(Admission::ClientOverShare)) => {
+        Some(Reserve::AlreadyInForce) => return Outcome::Answered(revoked(r)),
+        Some(Reserve::ClientOverShare) => {
             ngx_log_error!(
                 NGX_LOG_WARN,
                 r.log(),
@@ -105,7 +102,7 @@ fn answer(r: &mut Request) -> Outcome {
             let why = "this client holds as many revocations in force as it may; retry later";
             return Outcome::Answered(revocation_commit::unavailable(r, why));
         }
-        Some(Reserve::Not(Admission::Full) | Reserve::ZoneFull) => {
+        Some(Reserve::Full) => {
             ngx_log_error!(
                 NGX_LOG_ALERT,
                 r.log(),

@@ -380,10 +380,13 @@ pub struct Reservation {
 pub enum Reserve {
     /// In force now (pending); make it durable.
     Reserved(Reservation),
-    /// Refused or not needed, as the budget says.
-    Not(Admission),
-    /// The slab has no room even with the token cache emptied.
-    ZoneFull,
+    /// A revocation in force already does all it would (RFC 7009 §2.2: nothing changes).
+    AlreadyInForce,
+    /// The revoking client holds its share of the revocations.
+    ClientOverShare,
+    /// The revocations hold their share of the zone, or the slab has no room even with the
+    /// token cache emptied.
+    Full,
 }
 
 impl ShmRevocations {
@@ -534,12 +537,12 @@ impl ShmRevocations {
     /// Puts a revocation made at the endpoint in force before it is made durable, if the
     /// budget admits it: `exempt` for a client with the `revoke` permission (see
     /// `credentialflow_core::revocation::budget`). A revocation in force already, from any
-    /// source, is [`Admission::AlreadyInForce`].
+    /// source, is [`Reserve::AlreadyInForce`].
     pub fn reserve(&self, source: Source, r: &Revocation, exempt: bool, now: i64) -> Reserve {
         self.locked(|table, slab, room| {
             // SAFETY: the lock is held.
             if unsafe { table.holds(None, r, now) } {
-                return Reserve::Not(Admission::AlreadyInForce);
+                return Reserve::AlreadyInForce;
             }
             let by = client_mark(r.by.as_deref());
             let mut by_client = 0usize;
@@ -554,7 +557,8 @@ impl ShmRevocations {
             let size = super::slab_bytes(size_of::<Entry>() + r.value.len());
             match table.budget.admits(table.bytes, by_client, size, exempt) {
                 Admission::Admitted => {}
-                refused => return Reserve::Not(refused),
+                Admission::ClientOverShare => return Reserve::ClientOverShare,
+                Admission::Full => return Reserve::Full,
             }
             table.writing = 1;
             let seq = table.seq.load(Ordering::Relaxed) + 1;
@@ -567,7 +571,7 @@ impl ShmRevocations {
             table.writing = 0;
             match pushed {
                 Ok(()) => Reserve::Reserved(Reservation { seq, source }),
-                Err(ZoneFull) => Reserve::ZoneFull,
+                Err(ZoneFull) => Reserve::Full,
             }
         })
     }

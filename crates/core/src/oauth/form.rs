@@ -70,8 +70,10 @@ fn decode_leniently(component: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(component.len());
     let mut at = 0;
     while let Some(&byte) = component.get(at) {
-        let escaped =
-            component.get(at + 1..at + 3).and_then(|pair| Some((hex(pair[0])?, hex(pair[1])?)));
+        let escaped = match component.get(at + 1..at + 3) {
+            Some(&[high, low]) => hex(high).zip(hex(low)),
+            _ => None,
+        };
         match (byte, escaped) {
             (b'%', Some((high, low))) => {
                 out.push(high << 4 | low);

@@ -32,8 +32,6 @@ pub struct Budget {
 pub enum Admission {
     /// Record it.
     Admitted,
-    /// A revocation in force already does all it would: answer 200, record nothing.
-    AlreadyInForce,
     /// The client holds its share of the zone already.
     ClientOverShare,
     /// The zone's revocations hold their whole budget.
